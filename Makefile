@@ -1,0 +1,63 @@
+# The two commands a reader types:  make book   and   make test
+# Everything else is optional. Run `make help` for the list.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Warnings are errors, references are checked (-n), and every problem is listed.
+JB_FLAGS ?= -W -n --keep-going
+
+# Kernels come from the project's virtual environment, never from elsewhere.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: help install book pdf test unit test-book bench lock clean distclean
+
+help:
+	@echo "make book       set up .venv and build the HTML site into _build/html"
+	@echo "make test       set up .venv, build the book and run every test"
+	@echo "make unit       the package's unit tests only (fast)"
+	@echo "make pdf        build the PDF into _build/latex/introdl.pdf (needs TeX Live)"
+	@echo "make bench      build-time and speed benchmarks (prints figures)"
+	@echo "make clean      remove the build; make distclean also removes .venv"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+pdf: book
+	$(BIN)/jupyter-book build . --builder pdflatex $(JB_FLAGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not book" -n 2 -q
+
+test-book: $(STAMP)
+	$(BIN)/python -m pytest -m book -q
+
+test: book
+	$(BIN)/python -m pytest -m "not book" -n 2 -q
+	$(BIN)/python -m pytest -m book -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements.in
+	{ sed -n '1,3p' requirements.txt; \
+	  $(BIN)/python -m pip freeze --exclude-editable \
+	    | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; echo "-e ."; } > requirements.lock
+	mv requirements.lock requirements.txt
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,66 @@
+"""Argument checks shared by the public functions of :mod:`introdl`.
+
+Each helper raises ``TypeError`` or ``ValueError`` whose message names the
+argument and what it received, before any computation happens.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import torch
+
+
+def check_tensor(name: str, value, *, floating: bool = False) -> torch.Tensor:
+    """Return ``value`` if it is a tensor, else raise ``TypeError`` naming it."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if floating and not value.is_floating_point():
+        raise TypeError(f"{name} must have a floating-point dtype, got {value.dtype}")
+    return value
+
+
+def check_ndim(name: str, value: torch.Tensor, allowed: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` unless ``value.ndim`` is one of ``allowed``."""
+    if value.ndim not in allowed:
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
+            f"got shape {tuple(value.shape)}"
+        )
+
+
+def check_number(
+    name: str,
+    value,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a real number within the bounds.
+
+    ``low``/``high`` are inclusive unless ``low_open``/``high_open`` is set.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high or value != value:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        interval = f"{lo}{low if low is not None else '-inf'}, "
+        interval += f"{high if high is not None else 'inf'}{hi}"
+        raise ValueError(f"{name} must lie in {interval}, got {value}")
+    return value
+
+
+def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:
+    """Return ``value`` if it is an int > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return int(value)

@@ -1,0 +1,48 @@
+"""Shared test configuration.
+
+Tests under ``tests/book/`` check the built book and carry the ``book`` marker;
+the rest test the package and run in seconds (``make unit``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_collection_modifyitems(config, items):
+    book_dir = ROOT / "tests" / "book"
+    for item in items:
+        if book_dir in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.book)
+
+
+def require_tool(name: str, why: str) -> str:
+    """Return the path of executable ``name``; skip loudly if it is missing,
+    or fail when running in CI, where every tool must be installed."""
+    path = shutil.which(name) or (name if Path(name).is_file() else None)
+    if path is None:
+        msg = f"MISSING TOOL: {name} is not installed, so {why} cannot be checked"
+        if IN_CI:
+            pytest.fail(msg + " (CI=true: every tool must be present)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_close_figures():
+    torch.manual_seed(0)
+    yield
+    plt.close("all")

@@ -1,0 +1,70 @@
+import io
+
+import matplotlib
+import pytest
+import torch
+
+from introdl import diagrams
+from introdl.plotting import (PALETTE, new_figure, plot_curves, plot_decision_regions,
+                              plot_heatmap, use_book_style)
+
+
+def test_style_sets_palette_and_date():
+    use_book_style(notebook=False)
+    colors = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
+    assert colors == PALETTE
+
+
+def _svg(fig):
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    return buf.getvalue()
+
+
+def test_svg_output_is_deterministic():
+    use_book_style(notebook=False)
+    figs = [plot_curves({"train": [3, 2, 1], "val": [3, 2.5, 2.4]}) for _ in range(2)]
+    first, second = (_svg(f) for f in figs)
+    assert first == second
+    assert "<dc:date>" in first and "2026-01-01" in first
+
+
+def test_plot_curves_labels_and_validation():
+    fig = plot_curves({"a": [1, 2]}, xlabel="step", ylabel="value", logy=True)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "step" and ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="curves"):
+        plot_curves({})
+
+
+def test_heatmap_accepts_tensors_and_rejects_3d():
+    fig = plot_heatmap(torch.eye(3), xlabels="abc", ylabels="xyz", annotate=True)
+    assert len(fig.axes[0].texts) == 9
+    with pytest.raises(ValueError, match="2-D"):
+        plot_heatmap(torch.zeros(2, 2, 2))
+
+
+def test_decision_regions_checks_shapes():
+    X = torch.randn(10, 2)
+    y = (X[:, 0] > 0).float()
+    fig = plot_decision_regions(lambda Z: torch.sigmoid(Z[:, 0]), X, y)
+    assert fig.axes[0].get_xlabel() == "$x_1$"
+    with pytest.raises(ValueError, match="X must have shape"):
+        plot_decision_regions(lambda Z: Z[:, 0], torch.randn(10, 3), y)
+    with pytest.raises(ValueError, match="y must have shape"):
+        plot_decision_regions(lambda Z: Z[:, 0], X, y[:5])
+
+
+def test_diagram_primitives():
+    fig, ax = diagrams.new_diagram()
+    diagrams.node(ax, (1, 1), "a", kind="input")
+    diagrams.box(ax, (3, 1), "b")
+    diagrams.arrow(ax, (1, 1), (3, 1), label="w")
+    assert len(ax.patches) == 3 and [t.get_text() for t in ax.texts] == ["a", "b", "w"]
+    with pytest.raises(ValueError, match="kind"):
+        diagrams.node(ax, (0, 0), kind="nope")
+
+
+def test_new_figure_grid():
+    fig, axes = new_figure(ncols=2, nrows=2)
+    assert axes.shape == (2, 2)
