@@ -15,7 +15,7 @@ import os
 from typing import Mapping, Sequence
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from cycler import cycler
 
 __all__ = ["PALETTE", "LINESTYLES", "use_book_style", "new_figure", "plot_curves",
@@ -82,12 +82,15 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4,
                height: float | None = None, **kwargs):
     """A figure of ``nrows x ncols`` axes sized for the page.
 
-    Returns ``(fig, axes)`` as :func:`matplotlib.pyplot.subplots` does.
+    Returns ``(fig, axes)`` as :func:`matplotlib.pyplot.subplots` does. The
+    figure is not registered with pyplot, so Jupyter shows it only where it is
+    returned or glued (never a second time at the end of the cell), and it is
+    freed when no longer referenced.
     """
     if height is None:
         height = 3.2 * nrows if ncols > 1 else 3.6 * nrows
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height),
-                             layout="constrained", **kwargs)
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols, **kwargs)
     return fig, axes
 
 

@@ -1,0 +1,151 @@
+"""Sphinx extension of the book: chapters re-execute when the code they use changes.
+
+myst-nb's execution cache keys a notebook on its code cells only, so an edit
+to ``code/introdl/`` would leave old numbers and figures in the book. This
+extension gives every chapter a *fingerprint*: a hash of the package modules
+it uses (found from its ``introdl`` imports and ``literalinclude`` paths,
+closed over the imports between modules) and of ``requirements.txt``.
+
+* On ``builder-inited``, a chapter whose fingerprint differs from the one
+  recorded with its cached outputs loses its cache record, so it is executed
+  again when read.
+* On ``env-get-outdated``, the same chapters are handed to Sphinx to be read
+  again, even though their source file did not change.
+
+A prose-only edit changes no fingerprint and no code cell, so it re-executes
+nothing; an unchanged rebuild reads nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from pathlib import Path
+
+PACKAGE = "introdl"
+_IMPORT = re.compile(
+    rf"^\s*(?:from\s+{PACKAGE}(?:\.(\w+))?\s+import\s+([\w\s,()*]+)"
+    rf"|import\s+{PACKAGE}(?:\.(\w+))?)", re.M)
+_INCLUDE = re.compile(rf"code/{PACKAGE}/(\w+)\.py")
+
+
+def package_modules(code_dir: Path) -> dict[str, Path]:
+    """Module name -> file, for the flat package in ``code_dir/introdl``."""
+    return {p.stem: p for p in sorted((code_dir / PACKAGE).glob("*.py"))}
+
+
+def _names(match, modules) -> set[str]:
+    sub, imported, plain = match.group(1), match.group(2), match.group(3)
+    if sub or plain:
+        return {sub or plain}
+    if imported is None:  # a bare "import introdl": everything
+        return set(modules)
+    names = {n.strip() for n in re.split(r"[,\s()]+", imported) if n.strip()}
+    if "*" in names:
+        return set(modules)
+    return ({n for n in names if n in modules} or set()) | {"__init__"}
+
+
+def direct_dependencies(text: str, modules: dict[str, Path]) -> set[str]:
+    """Package modules that ``text`` (a chapter or a module) imports or includes."""
+    deps = set(_INCLUDE.findall(text))
+    for match in _IMPORT.finditer(text):
+        deps |= _names(match, modules)
+    return deps & set(modules)
+
+
+def module_dependencies(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """Module -> the package modules its source imports (parsed with ``ast``)."""
+    graph = {}
+    for name, path in modules.items():
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                deps |= direct_dependencies(
+                    f"from {node.module} import "
+                    + ", ".join(a.name for a in node.names), modules)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    deps |= direct_dependencies(f"import {alias.name}", modules)
+        graph[name] = deps - {name}
+    return graph
+
+
+def closure(start: set[str], graph: dict[str, set[str]]) -> set[str]:
+    """Everything reachable from ``start`` in the module graph, ``start`` included."""
+    seen, todo = set(), list(start)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph.get(name, ()))
+    return seen
+
+
+def fingerprint(source: str, root: Path) -> str:
+    """Hash of the package modules ``source`` depends on, and of the pins."""
+    modules = package_modules(root / "code")
+    used = closure(direct_dependencies(source, modules), module_dependencies(modules))
+    digest = hashlib.sha256()
+    for extra in ("requirements.txt",):
+        path = root / extra
+        if path.exists():
+            digest.update(path.read_bytes())
+    for name in sorted(used):
+        digest.update(name.encode() + b"\0" + modules[name].read_bytes())
+    return digest.hexdigest()
+
+
+def _chapter_fingerprints(app) -> dict[str, str]:
+    root = Path(app.confdir)
+    result = {}
+    for docname in app.env.found_docs:
+        path = Path(app.env.doc2path(docname))
+        if path.suffix == ".md" and path.exists():
+            result[docname] = fingerprint(path.read_text(), root)
+    return result
+
+
+def _cache_dir(app) -> Path:
+    # myst-nb resolves the cache folder on builder-inited (before us)
+    return Path(app.env.mystnb_config.execution_cache_path)
+
+
+def invalidate_cache(app) -> None:
+    """Drop the cached outputs of chapters whose dependencies changed."""
+    if app.env.mystnb_config.execution_mode != "cache":
+        return
+    from jupyter_cache import get_cache
+
+    root = Path(app.confdir)
+    store = _cache_dir(app) / "introdl-fingerprints.json"
+    old = json.loads(store.read_text()) if store.exists() else {}
+    new = {}
+    for path in sorted(root.glob("book/**/*.md")):
+        new[str(path)] = fingerprint(path.read_text(), root)
+    stale = {p for p, fp in new.items() if old.get(p) not in (None, fp)}
+    if stale:
+        cache = get_cache(str(_cache_dir(app)))
+        for record in cache.list_cache_records():
+            if record.uri in stale:
+                cache.remove_cache(record.pk)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_text(json.dumps(new, indent=1, sort_keys=True))
+
+
+def outdated_chapters(app, env, added, changed, removed):
+    """Tell Sphinx to re-read chapters whose dependencies changed."""
+    current = _chapter_fingerprints(app)
+    previous = getattr(env, "introdl_fingerprints", {})
+    env.introdl_fingerprints = current
+    return [d for d, fp in current.items()
+            if d in previous and previous[d] != fp and d not in added | changed]
+
+
+def setup(app):
+    app.connect("builder-inited", invalidate_cache, priority=900)
+    app.connect("env-get-outdated", outdated_chapters)
+    return {"version": "1.0", "parallel_read_safe": True,
+            "parallel_write_safe": True, "env_version": 1}
