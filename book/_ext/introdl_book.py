@@ -14,6 +14,9 @@ closed over the imports between modules) and of ``requirements.txt``.
 
 A prose-only edit changes no fingerprint and no code cell, so it re-executes
 nothing; an unchanged rebuild reads nothing.
+
+It also writes each chapter's executed notebook (outputs included, from the
+cache) next to the page's sources and offers it in the page's download menu.
 """
 
 from __future__ import annotations
@@ -144,8 +147,49 @@ def outdated_chapters(app, env, added, changed, removed):
             if d in previous and previous[d] != fp and d not in added | changed]
 
 
+def executed_notebook(app, docname: str):
+    """The chapter as a notebook with the outputs of its cached execution."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from myst_nb.core.read import create_nb_reader
+
+    path = app.env.doc2path(docname)
+    text = Path(path).read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), app.env.myst_config, app.env.mystnb_config,
+                              text)
+    if reader is None:
+        return None
+    nb = reader.read(text)
+    try:
+        _, nb = get_cache(str(_cache_dir(app))).merge_match_into_notebook(nb)
+    except KeyError:  # not executed (e.g. a page without code)
+        return None
+    nb.metadata.pop("source_map", None)
+    return nbformat.writes(nb)
+
+
+def offer_notebook(app, pagename, templatename, context, doctree):
+    """Write ``_sources/<page>.ipynb`` and add it to the download menu."""
+    if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
+        return
+    content = executed_notebook(app, pagename)
+    if content is None:
+        return
+    target = Path(app.outdir, "_sources", pagename + ".ipynb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(content, encoding="utf-8")
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(0, {
+                "type": "link", "text": ".ipynb", "icon": "fas fa-code",
+                "url": context["pathto"]("_sources/" + pagename + ".ipynb", 1),
+                "tooltip": "Download the executed notebook",
+                "label": "download-notebook-button"})
+
+
 def setup(app):
     app.connect("builder-inited", invalidate_cache, priority=900)
     app.connect("env-get-outdated", outdated_chapters)
+    app.connect("html-page-context", offer_notebook, priority=900)
     return {"version": "1.0", "parallel_read_safe": True,
             "parallel_write_safe": True, "env_version": 1}

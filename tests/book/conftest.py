@@ -1,0 +1,42 @@
+"""Fixtures for the tests of the built book (run `make book` first; `make test` does)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import IN_CI, ROOT  # noqa: F401  (re-exported for the tests)
+
+HTML = ROOT / "_build" / "html"
+
+
+def toc_docnames() -> list[str]:
+    """Every document of the TOC, in reading order (e.g. 'book/lecture1/perceptron')."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            names.append(chapter["file"])
+            names += [s["file"] for s in chapter.get("sections", [])]
+    return names
+
+
+def chapter_docnames() -> list[str]:
+    """The lecture chapters (the notebooks with code)."""
+    return [d for d in toc_docnames() if re.match(r"book/lecture\d/", d)]
+
+
+def figure_count(docname: str) -> int:
+    """Figures a chapter's source declares ({glue:figure} and {figure} directives)."""
+    text = (ROOT / f"{docname}.md").read_text()
+    return len(re.findall(r"^`{3,}\{(?:glue:figure|figure)\}", text, re.M))
+
+
+@pytest.fixture(scope="session")
+def html_dir() -> Path:
+    if not (HTML / "index.html").exists():
+        pytest.fail("the book is not built: run `make book` (or `make test`) first")
+    return HTML

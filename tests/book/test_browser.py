@@ -1,0 +1,118 @@
+"""A real browser (Debian's Chromium, driven by Playwright) reads every page offline."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+
+import pytest
+
+from tests.book.conftest import chapter_docnames, toc_docnames
+from tests.conftest import require_tool
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(html_dir):
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_tool(CHROMIUM, "the pages in a real browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def page_url(server, docname):
+    return f"{server}/{'index' if docname == 'book/intro' else docname}.html"
+
+
+def visit(browser, url, *, color_scheme="light"):
+    """Open ``url``; return the page and what went wrong while loading it."""
+    page = browser.new_page(color_scheme=color_scheme)
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+
+    def guard(route):
+        if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
+            return route.continue_()
+        problems.append(f"off-site request: {route.request.url}")
+        return route.abort()
+
+    page.route("**/*", guard)
+    page.goto(url, wait_until="networkidle")
+    return page, problems
+
+
+def wait_for_math(page):
+    if page.locator("span.math, div.math").count():
+        page.wait_for_function("() => window.MathJax && MathJax.startup && "
+                               "MathJax.startup.promise", timeout=15000)
+        page.evaluate("() => MathJax.startup.promise")
+
+
+@pytest.mark.parametrize("docname", toc_docnames())
+def test_page_loads_cleanly_with_images_and_math(browser, server, docname):
+    page, problems = visit(browser, page_url(server, docname))
+    wait_for_math(page)
+    assert not problems, problems
+    broken = page.evaluate("""() => [...document.images]
+        .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
+    assert not broken
+    math = page.locator("span.math, div.math").count()
+    if math:
+        typeset = page.locator("mjx-container").count()
+        assert typeset >= math, f"{typeset} of {math} formulas typeset"
+        assert page.locator("mjx-merror").count() == 0, "a formula has a TeX error"
+    page.close()
+
+
+@pytest.mark.parametrize("docname", chapter_docnames())
+def test_code_cells_have_copy_buttons(browser, server, docname):
+    page, _ = visit(browser, page_url(server, docname))
+    cells = page.locator("div.cell div.highlight").count()
+    assert cells > 0
+    assert page.locator("button.copybtn").count() >= cells
+    page.close()
+
+
+def test_dark_mode_switches_theme_without_errors(browser, server):
+    page, problems = visit(browser, page_url(server, "book/lecture1/perceptron"),
+                           color_scheme="dark")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    page.locator("button.theme-switch-button").first.click()
+    assert page.evaluate("document.documentElement.dataset.mode") in {
+        "light", "dark", "auto"}
+    assert not problems, problems
+    page.close()
+
+
+def test_exercise_solution_is_hidden_until_opened(browser, server):
+    page, _ = visit(browser, page_url(server, "book/lecture1/perceptron"))
+    solution = page.locator("div.solution").first
+    body = solution.locator(".admonition-title ~ *").first
+    assert not body.is_visible()
+    solution.locator("button.toggle-button").first.click()
+    body.wait_for(state="visible", timeout=5000)
+    page.close()
