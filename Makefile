@@ -13,13 +13,14 @@ export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install book pdf test unit test-book bench lock clean distclean
+.PHONY: help install book pdf test unit test-book bench lock clean distclean chapter
 
 help:
 	@echo "make book       set up .venv and build the HTML site into _build/html"
 	@echo "make test       set up .venv, build the book and run every test"
 	@echo "make unit       the package's unit tests only (fast)"
 	@echo "make pdf        build the PDF into _build/latex/introdl.pdf (needs TeX Live)"
+	@echo "make chapter CH=book/lecture1/perceptron   execute one chapter to a notebook"
 	@echo "make bench      build-time and speed benchmarks (prints figures)"
 	@echo "make clean      remove the build; make distclean also removes .venv"
 
@@ -61,3 +62,8 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# Run one chapter outside the book: make chapter CH=book/lecture1/perceptron
+chapter: $(STAMP)
+	@test -n "$(CH)" || { echo "usage: make chapter CH=book/lecture1/perceptron"; exit 2; }
+	$(BIN)/python benchmarks/chapters.py $(CH)

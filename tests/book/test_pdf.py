@@ -1,0 +1,90 @@
+"""The PDF: one book with every chapter, the glossary and bibliography, vector figures
+and nothing running off the page. Built here (after `make book`, it executes nothing)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.book.conftest import ROOT, chapter_docnames, figure_count, toc_docnames
+from tests.conftest import require_tool
+
+LATEX = ROOT / "_build" / "latex"
+
+
+@pytest.fixture(scope="module")
+def pdf() -> Path:
+    for tool in ("xelatex", "latexmk", "xindy"):
+        require_tool(tool, "the PDF")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", ".", "--builder", "pdflatex", "-W", "-n",
+                          "--keep-going"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    path = LATEX / "introdl.pdf"
+    assert path.exists()
+    return path
+
+
+@pytest.fixture(scope="module")
+def reader(pdf):
+    from pypdf import PdfReader
+
+    return PdfReader(pdf)
+
+
+@pytest.fixture(scope="module")
+def text(reader) -> str:
+    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in reader.pages))
+
+
+def title(docname: str) -> str:
+    source = (ROOT / f"{docname}.md").read_text()
+    return re.search(r"^# (.+)$", source, re.M).group(1).strip()
+
+
+def outline_titles(reader) -> list[str]:
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                yield from walk(item)
+            else:
+                yield item.title
+    return list(walk(reader.outline))
+
+
+@pytest.mark.parametrize("docname", toc_docnames()[1:])
+def test_every_chapter_is_in_the_pdf(reader, docname):
+    assert title(docname) in outline_titles(reader)
+
+
+def test_glossary_bibliography_and_index(reader, text):
+    titles = outline_titles(reader)
+    assert "Glossary" in titles and "Bibliography" in titles and "Index" in titles
+    assert "Rosenblatt" in text and "perceptron" in text
+
+
+def test_every_figure_is_a_vector_graphic(reader):
+    forms = images = 0
+    for page in reader.pages:
+        xobjects = page.get("/Resources", {}).get("/XObject")
+        for obj in (xobjects.get_object().values() if xobjects else []):
+            subtype = obj.get_object()["/Subtype"]
+            forms += subtype == "/Form"
+            images += subtype == "/Image"
+    assert images == 0, "a raster image found its way into the PDF"
+    assert forms >= sum(figure_count(d) for d in chapter_docnames())
+
+
+def test_nothing_runs_off_the_page(pdf):
+    log = (LATEX / "introdl.log").read_text(errors="replace")
+    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide",
+                                           log)]
+    assert all(w < 10 for w in widths), f"overfull lines: {sorted(widths)[-5:]} pt"
+
+
+def test_equations_and_figures_are_numbered(text):
+    assert re.search(r"Fig\. ?1\.1", text) and re.search(r"\(1\.1\)", text)
