@@ -16,7 +16,9 @@ A prose-only edit changes no fingerprint and no code cell, so it re-executes
 nothing; an unchanged rebuild reads nothing.
 
 It also writes each chapter's executed notebook (outputs included, from the
-cache) next to the page's sources and offers it in the page's download menu.
+cache) next to the page's sources and offers it in the page's download menu,
+and provides the ``figure-gallery`` directive: every numbered figure of the
+book with its caption and a link back to it (in LaTeX: a list of figures).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ import hashlib
 import json
 import re
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
 
 PACKAGE = "introdl"
 _IMPORT = re.compile(
@@ -187,7 +192,83 @@ def offer_notebook(app, pagename, templatename, context, doctree):
                 "label": "download-notebook-button"})
 
 
+class gallery_node(nodes.General, nodes.Element):
+    """Placeholder for the figure gallery, filled in once every chapter is read."""
+
+
+class FigureGallery(SphinxDirective):
+    """``figure-gallery``: every numbered figure of the book, in reading order."""
+
+    def run(self):
+        if self.env.app.builder.format == "latex":
+            return [nodes.raw("", r"\listoffigures", format="latex")]
+        return [gallery_node()]
+
+
+def _figure_entries(app, fromdoc):
+    """(label, figure number, chapter title, uri, figure node), in TOC order."""
+    env = app.env
+    for docname in _toc_order(env):
+        if docname == fromdoc or docname not in env.toc_fignumbers:
+            continue
+        numbers = env.toc_fignumbers[docname].get("figure", {})
+        title = env.titles[docname].astext()
+        for figure in env.get_doctree(docname).findall(nodes.figure):
+            ids = [i for i in figure["ids"] if i in numbers]
+            if ids:
+                number = ".".join(map(str, numbers[ids[0]]))
+                uri = app.builder.get_relative_uri(fromdoc, docname) + "#" + ids[0]
+                yield number, title, uri, figure
+
+
+def _toc_order(env):
+    """Documents in reading order, following the toctrees from the root."""
+    order, todo = [], [env.config.root_doc]
+    while todo:
+        doc = todo.pop(0)
+        if doc not in order:
+            order.append(doc)
+            todo[:0] = env.toctree_includes.get(doc, [])
+    return order
+
+
+def fill_gallery(app, doctree, fromdoc):
+    for placeholder in doctree.findall(gallery_node):
+        grid = nodes.container(classes=["introdl-gallery"])
+        for number, title, uri, figure in _figure_entries(app, fromdoc):
+            item = nodes.container(classes=["introdl-gallery-item"])
+            # a glued figure holds one image per format; the site shows the SVG
+            images = sorted(figure.findall(nodes.image),
+                            key=lambda im: not im["uri"].endswith(".svg"))
+            if images:
+                copy = images[0].deepcopy()
+                copy["classes"] = ["introdl-gallery-image"]
+                item += copy
+            caption = next(iter(figure.findall(nodes.caption)), None)
+            para = nodes.paragraph()
+            link = nodes.reference("", "", internal=True, refuri=uri)
+            link += nodes.strong(text=f"Fig. {number}")
+            para += link
+            para += nodes.Text(f" ({title}). ")
+            if caption is not None:
+                para += caption.deepcopy().children
+            item += para
+            grid += item
+        placeholder.replace_self(grid)
+
+
+def gallery_needs_math(app, pagename, templatename, context, doctree):
+    """The gallery's captions carry math, copied in after reading: load MathJax."""
+    if doctree is not None and any(
+            "introdl-gallery" in n["classes"] for n in doctree.findall(nodes.container)):
+        app.env.get_domain("math").data["has_equations"][pagename] = True
+
+
 def setup(app):
+    app.connect("html-page-context", gallery_needs_math, priority=400)
+    app.add_node(gallery_node)
+    app.add_directive("figure-gallery", FigureGallery)
+    app.connect("doctree-resolved", fill_gallery)
     app.connect("builder-inited", invalidate_cache, priority=900)
     app.connect("env-get-outdated", outdated_chapters)
     app.connect("html-page-context", offer_notebook, priority=900)

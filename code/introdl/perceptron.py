@@ -28,7 +28,7 @@ def perceptron(
         X: inputs, shape ``(n, d)`` for a batch of ``n`` examples or ``(d,)``.
         w: weights, shape ``(d,)``.
         w0: bias, a number or a 0-d tensor.
-        g: activation function applied elementwise (default :func:`sigmoid`).
+        g: activation function applied elementwise (default :func:`~introdl.activations.sigmoid`).
     Returns:
         ``g(w0 + X @ w)``: shape ``(n,)`` for a batch, ``()`` for one input.
     Raises:
@@ -151,7 +151,7 @@ def separability_demo(num_steps: int = 300, lr: float = 0.5, seed: int = 0):
        on XOR (they collapse to one linear map, so they fail the same way).
 
     Returns:
-        A dict: name -> ``{"predict", "X", "y", "accuracy", "losses"}`` where
+        dict: name -> ``{"predict", "X", "y", "accuracy", "losses"}``, where
         ``predict`` maps ``(m, 2)`` inputs to ``(m,)`` probabilities.
     """
     torch.manual_seed(seed)

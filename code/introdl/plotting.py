@@ -18,16 +18,18 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from cycler import cycler
 
-__all__ = ["PALETTE", "LINESTYLES", "use_book_style", "new_figure", "plot_curves",
+__all__ = ["PALETTE", "LINESTYLES", "BOOK_RC", "use_book_style", "new_figure", "plot_curves",
            "plot_heatmap", "plot_decision_regions"]
 
-#: Okabe-Ito colours: blue, vermillion, green, purple, orange, sky blue, black.
+#: The colour-blind-safe colours of Okabe and Ito (blue, vermillion, green, purple,
+#: orange, sky blue and black).
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
            "#000000"]
 #: Dash patterns paired with :data:`PALETTE`, for black-and-white prints.
 LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)),
               (0, (1, 1))]
 
+#: The matplotlib settings of the book (see :func:`use_book_style`).
 BOOK_RC = {
     "figure.figsize": (6.4, 3.6),
     "figure.dpi": 100,
@@ -82,7 +84,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4,
                height: float | None = None, **kwargs):
     """A figure of ``nrows x ncols`` axes sized for the page.
 
-    Returns ``(fig, axes)`` as :func:`matplotlib.pyplot.subplots` does. The
+    Returns ``(fig, axes)`` as ``matplotlib.pyplot.subplots`` does. The
     figure is not registered with pyplot, so Jupyter shows it only where it is
     returned or glued (never a second time at the end of the cell), and it is
     freed when no longer referenced.
