@@ -264,7 +264,16 @@ def gallery_needs_math(app, pagename, templatename, context, doctree):
         app.env.get_domain("math").data["has_equations"][pagename] = True
 
 
+def fix_citation_list(app, pagename, templatename, context, doctree):
+    """docutils marks the bibliography ``role="list"`` but its entries are not list
+    items, which screen readers (and axe-core) reject: drop the role."""
+    if "body" in context:
+        context["body"] = context["body"].replace(
+            '<div role="list" class="citation-list">', '<div class="citation-list">')
+
+
 def setup(app):
+    app.connect("html-page-context", fix_citation_list)
     app.connect("html-page-context", gallery_needs_math, priority=400)
     app.add_node(gallery_node)
     app.add_directive("figure-gallery", FigureGallery)

@@ -116,3 +116,28 @@ def test_exercise_solution_is_hidden_until_opened(browser, server):
     solution.locator("button.toggle-button").first.click()
     body.wait_for(state="visible", timeout=5000)
     page.close()
+
+
+@pytest.mark.parametrize("docname", toc_docnames())
+def test_no_serious_accessibility_violations(browser, server, docname):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page, _ = visit(browser, page_url(server, docname))
+    wait_for_math(page)
+    results = Axe().run(page)
+    bad = [f"{v['id']} ({v['impact']}): {v['help']} x{len(v['nodes'])}"
+           for v in results.response["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, bad
+    page.close()
+
+
+def test_search_finds_a_chapter(browser, server):
+    """The site's own search (offline, from searchindex.js) finds a chapter's text."""
+    page, problems = visit(browser, f"{server}/search.html?q=perceptron")
+    page.wait_for_selector("#search-results li", timeout=15000)
+    hits = page.locator("#search-results li a").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))")
+    assert any("lecture1/perceptron" in h for h in hits), hits
+    assert not problems, problems
+    page.close()

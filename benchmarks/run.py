@@ -1,0 +1,152 @@
+"""Benchmarks of the book: build times, chapter execution times, and the from-scratch
+pieces against PyTorch's built-ins. Prints figures; asserts nothing (`make bench`).
+
+    python benchmarks/run.py            # everything (about 6-8 minutes on 2 cores)
+    python benchmarks/run.py --speed    # only the speed comparisons (seconds)
+    python benchmarks/run.py --build    # only the build timings
+
+The build timings use a fresh output folder, so the first build is truly cold (no
+execution cache) and leave the project's own `_build` alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+JB = str(Path(sys.executable).with_name("jupyter-book"))
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{run.stdout[-2000:]}{run.stderr[-2000:]}")
+    return seconds, run.stdout
+
+
+def chapter_times(log: str) -> dict[str, float]:
+    pattern = r"(book/\S+)\.md: Executed notebook in ([\d.]+) seconds"
+    return {m[0].split("/book/", 1)[-1]: float(m[1])
+            for m in re.findall(pattern, log.replace(str(ROOT) + "/", "/"))}
+
+
+def build_benchmarks() -> dict:
+    out = Path(tempfile.mkdtemp(prefix="introdl-bench-"))
+    flags = ["-W", "-n", "--keep-going", "--path-output", str(out)]
+    try:
+        cold, log = timed([JB, "build", ".", *flags])
+        warm, warm_log = timed([JB, "build", ".", *flags])
+        result = {"cold_html_s": cold, "warm_html_s": warm,
+                  "warm_executed": warm_log.count("Executing notebook"),
+                  "chapters_s": chapter_times(log)}
+        if shutil.which("xelatex"):
+            pdf, pdf_log = timed([JB, "build", ".", "--builder", "pdflatex", *flags])
+            result.update(pdf_after_html_s=pdf,
+                          pdf_executed=pdf_log.count("Executing notebook"))
+        return result
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def median_seconds(fn, repeats: int = 15, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def speed_benchmarks() -> dict:
+    from introdl.attention import scaled_dot_product_attention
+    from introdl.optim import Adam
+    from introdl.rnn import LSTMCell
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(8, 4, 256, 64) for _ in range(3))
+    sdpa = (median_seconds(lambda: scaled_dot_product_attention(q, k, v)),
+            median_seconds(lambda: torch.nn.functional.scaled_dot_product_attention(
+                q, k, v)))
+
+    def adam_step(cls):
+        p = torch.nn.Parameter(torch.randn(1_000_000))
+        p.grad = torch.randn(1_000_000)
+        opt = cls([p], lr=1e-3)
+        return lambda: opt.step()
+    adam = (median_seconds(adam_step(Adam)), median_seconds(adam_step(torch.optim.Adam)))
+
+    x = torch.randn(100, 32, 64)  # (T, B, input)
+    ours, theirs = LSTMCell(64, 128), torch.nn.LSTM(64, 128)
+
+    def unroll():
+        with torch.no_grad():
+            state = None
+            for t in range(x.shape[0]):
+                state = ours(x[t], state)
+    with torch.no_grad():
+        lstm = (median_seconds(unroll, repeats=7), median_seconds(lambda: theirs(x),
+                                                                  repeats=7))
+    return {"sdpa": sdpa, "adam_1M": adam, "lstm_100_steps": lstm}
+
+
+def report(results: dict) -> None:
+    print(f"\nmachine: {platform.processor() or platform.machine()}, "
+          f"{torch.get_num_threads()} torch threads, torch {torch.__version__}")
+    if "build" in results:
+        b = results["build"]
+        print(f"cold HTML build (all chapters executed): {b['cold_html_s']:6.1f} s"
+              f"   budget 180 s")
+        print(f"rebuild, nothing changed:                {b['warm_html_s']:6.1f} s"
+              f"   budget {b['cold_html_s'] / 10:.1f} s; notebooks executed: "
+              f"{b['warm_executed']}")
+        if "pdf_after_html_s" in b:
+            print(f"PDF after the HTML build:                {b['pdf_after_html_s']:6.1f} s"
+                  f"   budget 120 s; notebooks executed: {b['pdf_executed']}")
+        print("chapter execution times (budget 20 s each):")
+        for name, seconds in b["chapters_s"].items():
+            print(f"  {name:45s} {seconds:5.1f} s")
+        print(f"  {'total':45s} {sum(b['chapters_s'].values()):5.1f} s")
+    if "speed" in results:
+        goals = {"sdpa": 1.5, "adam_1M": 2.0, "lstm_100_steps": 3.0}
+        print("from scratch vs PyTorch (median wall-clock time):")
+        for name, (ours, theirs) in results["speed"].items():
+            ratio = ours / theirs
+            verdict = "ok" if ratio <= goals[name] else "MISSED"
+            print(f"  {name:16s} ours {ours * 1e3:8.2f} ms  torch {theirs * 1e3:8.2f} ms"
+                  f"  ratio {ratio:5.2f}x  goal <= {goals[name]}x  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build", action="store_true", help="only build timings")
+    parser.add_argument("--speed", action="store_true", help="only speed comparisons")
+    args = parser.parse_args()
+    both = not (args.build or args.speed)
+    results = {}
+    if args.speed or both:
+        results["speed"] = speed_benchmarks()
+    if args.build or both:
+        results["build"] = build_benchmarks()
+    report(results)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
