@@ -99,10 +99,12 @@ def evaluate(model: torch.nn.Module, data, loss_fn: Callable,
     X, y = data
     was_training = model.training
     model.eval()
-    out = model(X)
-    loss = loss_fn(out, y).item()
-    value = metric(out, y) if metric is not None else None
-    model.train(was_training)
+    try:
+        out = model(X)
+        loss = loss_fn(out, y).item()
+        value = metric(out, y) if metric is not None else None
+    finally:  # restore the mode even if the model or the loss raises
+        model.train(was_training)
     return loss, value
 
 
