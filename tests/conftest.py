@@ -43,6 +43,7 @@ def require_tool(name: str, why: str) -> str:
 
 @pytest.fixture(autouse=True)
 def _seed_and_close_figures():
+    torch.set_num_threads(1)  # tiny models: one thread is fastest, and deterministic
     torch.manual_seed(0)
     yield
     plt.close("all")
