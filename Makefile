@@ -35,8 +35,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Chapters are read, and so executed, two at a time (BOOK_JOBS): measured on 2 cores,
+# a cold build takes about 105 s instead of about 170 s one at a time.
+export BOOK_JOBS ?= 2
 book: $(STAMP)
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(BIN)/python book/_ext/build.py build . $(JB_FLAGS)
 
 pdf: book
 	$(BIN)/jupyter-book build . --builder pdflatex $(JB_FLAGS)

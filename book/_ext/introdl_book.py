@@ -206,19 +206,34 @@ class FigureGallery(SphinxDirective):
 
 
 def _figure_entries(app, fromdoc):
-    """(label, figure number, chapter title, uri, figure node), in TOC order."""
+    """(figure number, chapter title, uri, figure node), in reading order.
+
+    The figures come from each chapter's *resolved* doctree, so their captions'
+    cross-references are already links; links within the chapter are rewritten
+    to point into it from the gallery page.
+    """
     env = app.env
     for docname in _toc_order(env):
         if docname == fromdoc or docname not in env.toc_fignumbers:
             continue
         numbers = env.toc_fignumbers[docname].get("figure", {})
+        if not numbers:
+            continue
         title = env.titles[docname].astext()
-        for figure in env.get_doctree(docname).findall(nodes.figure):
+        page = app.builder.get_relative_uri(fromdoc, docname)
+        doctree = env.get_and_resolve_doctree(docname, app.builder)
+        for figure in doctree.findall(nodes.figure):
             ids = [i for i in figure["ids"] if i in numbers]
             if ids:
+                figure = figure.deepcopy()
+                for ref in figure.findall(nodes.reference):
+                    if "refid" in ref:
+                        ref["refuri"] = page + "#" + ref["refid"]
+                        del ref["refid"]
+                    elif ref.get("refuri", "").startswith("#"):
+                        ref["refuri"] = page + ref["refuri"]
                 number = ".".join(map(str, numbers[ids[0]]))
-                uri = app.builder.get_relative_uri(fromdoc, docname) + "#" + ids[0]
-                yield number, title, uri, figure
+                yield number, title, page + "#" + ids[0], figure
 
 
 def _toc_order(env):
@@ -272,7 +287,29 @@ def fix_citation_list(app, pagename, templatename, context, doctree):
             '<div role="list" class="citation-list">', '<div class="citation-list">')
 
 
+#: Extensions that are safe for parallel reading but do not say so, and why.
+_PARALLEL_SAFE = {
+    # replaces the section numbering, which runs in the main process after reading
+    "sphinx_multitoc_numbering": "numbering only",
+    # sets mathjax_path and copies MathJax once the build has finished
+    "sphinx-mathjax-offline": "static files only",
+    # transforms each document on its own for LaTeX; keeps nothing in the environment
+    "sphinx_jupyterbook_latex": "per-document transforms only",
+}
+
+
+def _declare_parallel_safe(app) -> None:
+    """Without these declarations Sphinx reads, and so executes, the chapters one
+    by one instead of in parallel."""
+    for name in _PARALLEL_SAFE:
+        extension = app.extensions.get(name)
+        if extension is not None:
+            extension.parallel_read_safe = True
+            extension.parallel_write_safe = True
+
+
 def setup(app):
+    _declare_parallel_safe(app)
     app.connect("html-page-context", fix_citation_list)
     app.connect("html-page-context", gallery_needs_math, priority=400)
     app.add_node(gallery_node)

@@ -342,7 +342,7 @@ def score_spread(d_ks=(4, 16, 64, 256, 1024), n: int = 2000, num_keys: int = 8,
     largest ``d_k``, unscaled and scaled.
 
     Returns:
-        A dict with lists ``"d_k"``, ``"unscaled"``, ``"scaled"`` and tensors
+        dict with lists ``"d_k"``, ``"unscaled"``, ``"scaled"`` and tensors
         ``"weights_unscaled"``, ``"weights_scaled"`` of shape ``(num_keys,)``.
     """
     g = torch.Generator().manual_seed(seed)

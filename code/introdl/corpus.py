@@ -34,7 +34,7 @@ __all__ = ["FEMALE_NAMES", "MALE_NAMES", "CATEGORIES", "TEMPLATES",
 FEMALE_NAMES = ("alice", "carol", "emma", "grace")
 MALE_NAMES = ("bob", "dave", "frank", "henry")
 
-#: Word categories: the slots of the templates. Each word belongs to one.
+#: The word categories, which are the slots of the templates; each word belongs to one.
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "person": FEMALE_NAMES + MALE_NAMES,
     "animal": ("cat", "dog", "horse", "cow", "bird", "rabbit"),

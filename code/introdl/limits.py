@@ -81,7 +81,7 @@ def time_layers(lengths=(8, 16, 32, 64, 128, 256), d_model: int = 64,
     slows them alike.
 
     Returns:
-        A dict: ``"length"`` holds the lengths; ``"recurrent"``, ``"no waiting"``
+        dict: ``"length"`` holds the lengths; ``"recurrent"``, ``"no waiting"``
         and ``"attention"`` hold one time in seconds per length.
     """
     from introdl.attention import MultiHeadAttention

@@ -130,7 +130,7 @@ def train_echo_models(delay: int = 2, hidden_size: int = 16, num_epochs: int = 2
     :func:`introdl.tasks.delayed_echo` (4 symbols) with ``introdl.training.fit``.
 
     Returns:
-        A dict: name -> ``{"model", "history", "val_accuracy"}`` with names
+        dict: name -> ``{"model", "history", "val_accuracy"}`` with names
         ``"feed-forward per step"`` and ``"recurrent"``; ``history.val_metric``
         holds the validation accuracy after each epoch.
     """

@@ -54,7 +54,7 @@ def detokenize(tokens: Iterable[str]) -> str:
 class Vocab:
     """A vocabulary: the list of known tokens and the id of each.
 
-    Ids are positions in :attr:`itos` ("index to string"); :attr:`stoi` maps
+    Ids are positions in ``itos`` ("index to string"); ``stoi`` maps
     back. Any token not in the vocabulary encodes to the id of ``unk_token``.
 
     Args:

@@ -78,6 +78,8 @@ def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:
     does, so the direction of the update is kept and only its length shrinks.
     """
     check_number("max_norm", max_norm, low=0, low_open=True)
+    if isinstance(parameters, torch.Tensor):  # one tensor, as torch also accepts
+        parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return torch.tensor(0.0)

@@ -87,4 +87,4 @@ def test_nothing_runs_off_the_page(pdf):
 
 
 def test_equations_and_figures_are_numbered(text):
-    assert re.search(r"Fig\. ?1\.1", text) and re.search(r"\(1\.1\)", text)
+    assert re.search(r"Fig\. ?\d+\.\d+", text) and re.search(r"\(\d+\.\d+\)", text)
