@@ -76,7 +76,7 @@ def median_seconds(fn, repeats: int = 15, warmup: int = 3) -> float:
 def speed_benchmarks() -> dict:
     from introdl.attention import scaled_dot_product_attention
     from introdl.optim import Adam
-    from introdl.rnn import LSTMCell
+    from introdl.rnn import LSTM
 
     torch.manual_seed(0)
     q, k, v = (torch.randn(8, 4, 256, 64) for _ in range(3))
@@ -91,17 +91,11 @@ def speed_benchmarks() -> dict:
         return lambda: opt.step()
     adam = (median_seconds(adam_step(Adam)), median_seconds(adam_step(torch.optim.Adam)))
 
-    x = torch.randn(100, 32, 64)  # (T, B, input)
-    ours, theirs = LSTMCell(64, 128), torch.nn.LSTM(64, 128)
-
-    def unroll():
-        with torch.no_grad():
-            state = None
-            for t in range(x.shape[0]):
-                state = ours(x[t], state)
+    x = torch.randn(32, 100, 64)  # (B, T=100 steps, input)
+    ours, theirs = LSTM(64, 128), torch.nn.LSTM(64, 128, batch_first=True)
     with torch.no_grad():
-        lstm = (median_seconds(unroll, repeats=7), median_seconds(lambda: theirs(x),
-                                                                  repeats=7))
+        lstm = (median_seconds(lambda: ours(x), repeats=7),
+                median_seconds(lambda: theirs(x), repeats=7))
     return {"sdpa": sdpa, "adam_1M": adam, "lstm_100_steps": lstm}
 
 

@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import statistics
 import time
-from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from introdl._checks import check_positive_int, check_tensor
+from introdl.bptt import one_thread
 
 __all__ = ["without_recurrence", "time_layers", "RecallGRU", "recall_vs_length",
            "bag_of_vectors", "draw_sequential_vs_parallel", "plot_timings",
            "plot_recall"]
-
-
-@contextmanager
-def _one_thread():
-    """Run the block on one CPU thread, then restore the thread count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _median_times(fns: dict, repeats: int) -> dict:
@@ -94,7 +83,7 @@ def time_layers(lengths=(8, 16, 32, 64, 128, 256), d_model: int = 64,
               "no waiting": lambda x: without_recurrence(rnn, x),
               "attention": lambda x: attention(x)[0]}
     out = {"length": list(lengths), **{name: [] for name in layers}}
-    with _one_thread():
+    with one_thread():
         for L in lengths:
             x = torch.randn(batch_size, check_positive_int("length", L), d_model,
                             requires_grad=True)
