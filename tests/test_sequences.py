@@ -137,3 +137,21 @@ def test_plots():
     assert len(fig.axes) == 2
     fig = plot_parameter_counts([1, 10], parameter_counts([1, 10], 3, 4))
     assert fig.axes[0].get_xscale() == fig.axes[0].get_yscale() == "log"
+
+
+@pytest.mark.slow
+def test_scale_up_exercise_solution_learns_the_pronoun():
+    """The (not executed) solution of the chapter's "Scaling up" exercise, run here:
+    the bigger model puts most probability on the right pronoun."""
+    from introdl import corpus
+    from introdl.sequences import next_word_probabilities, train_language_model
+    from introdl.text import Vocab, tokenize
+
+    big = tokenize(corpus.generate_text(5000, seed=0))
+    big_vocab = Vocab.build(big)
+    big_model, _ = train_language_model(
+        big_vocab.encode(big), len(big_vocab), hidden_size=64, num_epochs=40, lr=0.01)
+    for prompt, pronoun in (("bob walks to the park and", "he"),
+                            ("emma walks to the park and", "she")):
+        top = dict(next_word_probabilities(big_model, big_vocab, tokenize(prompt), k=2))
+        assert top.get(pronoun, 0.0) > 0.8, (prompt, top)
