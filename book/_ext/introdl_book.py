@@ -92,28 +92,32 @@ def closure(start: set[str], graph: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def fingerprint(source: str, root: Path) -> str:
-    """Hash of the package modules ``source`` depends on, and of the pins."""
+def fingerprints(sources: dict[str, str], root: Path) -> dict[str, str]:
+    """Key -> hash of the package modules its source depends on, and of the pins.
+
+    The package is parsed once for all sources.
+    """
     modules = package_modules(root / "code")
-    used = closure(direct_dependencies(source, modules), module_dependencies(modules))
-    digest = hashlib.sha256()
-    for extra in ("requirements.txt",):
-        path = root / extra
-        if path.exists():
-            digest.update(path.read_bytes())
-    for name in sorted(used):
-        digest.update(name.encode() + b"\0" + modules[name].read_bytes())
-    return digest.hexdigest()
+    graph = module_dependencies(modules)
+    contents = {name: path.read_bytes() for name, path in modules.items()}
+    pins = root / "requirements.txt"
+    pins = pins.read_bytes() if pins.exists() else b""
+    result = {}
+    for key, source in sources.items():
+        digest = hashlib.sha256(pins)
+        for name in sorted(closure(direct_dependencies(source, modules), graph)):
+            digest.update(name.encode() + b"\0" + contents[name])
+        result[key] = digest.hexdigest()
+    return result
 
 
 def _chapter_fingerprints(app) -> dict[str, str]:
-    root = Path(app.confdir)
-    result = {}
+    sources = {}
     for docname in app.env.found_docs:
         path = Path(app.env.doc2path(docname))
         if path.suffix == ".md" and path.exists():
-            result[docname] = fingerprint(path.read_text(), root)
-    return result
+            sources[docname] = path.read_text()
+    return fingerprints(sources, Path(app.confdir))
 
 
 def _cache_dir(app) -> Path:
@@ -130,9 +134,8 @@ def invalidate_cache(app) -> None:
     root = Path(app.confdir)
     store = _cache_dir(app) / "introdl-fingerprints.json"
     old = json.loads(store.read_text()) if store.exists() else {}
-    new = {}
-    for path in sorted(root.glob("book/**/*.md")):
-        new[str(path)] = fingerprint(path.read_text(), root)
+    new = fingerprints({str(p): p.read_text() for p in sorted(root.glob("book/**/*.md"))},
+                       root)
     stale = {p for p, fp in new.items() if old.get(p) not in (None, fp)}
     if stale:
         cache = get_cache(str(_cache_dir(app)))
