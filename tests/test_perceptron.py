@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from introdl.activations import relu, sigmoid
-from introdl.perceptron import (draw_perceptron, fit_binary_classifier,
+from introdl.perceptron import (Perceptron, draw_perceptron,
                                 linear_stack_is_linear, linearly_separable_data,
                                 perceptron, separability_demo, xor_data)
 
@@ -92,14 +92,19 @@ def test_data_is_seeded_and_shaped():
     assert X.shape == (40, 2) and 0 < y.sum() < 40
 
 
-def test_fit_reduces_loss_and_validates():
+def test_perceptron_module_gives_logits_and_learns():
+    from introdl.training import fit
+
+    gen = torch.Generator().manual_seed(0)
+    model = Perceptron(2, gen)
     X, y = linearly_separable_data(n=100)
-    w = torch.zeros(2, requires_grad=True)
-    w0 = torch.zeros((), requires_grad=True)
-    losses = fit_binary_classifier(lambda X: X @ w + w0, [w, w0], X, y, 100, 0.5)
-    assert losses[-1] < 0.2 < losses[0]
-    with pytest.raises(ValueError):
-        fit_binary_classifier(lambda X: X @ w, [w], X, y, 0, 0.5)
+    torch.testing.assert_close(model(X), model.w0 + X @ model.w)
+    history = fit(model, (X, y),
+                  loss_fn=torch.nn.functional.binary_cross_entropy_with_logits,
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.5),
+                  num_epochs=100, generator=gen)
+    assert history.train_loss[-1] < 0.2 < history.train_loss[0]
+    assert set(dict(model.named_parameters())) == {"w", "w0"}
 
 
 def test_separability_demo_tells_the_story():

@@ -33,9 +33,11 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 PACKAGE = "introdl"
+# "from introdl[.mod] import names" (names on one line, or in parentheses over
+# several) or "import introdl[.mod]"
 _IMPORT = re.compile(
-    rf"^\s*(?:from\s+{PACKAGE}(?:\.(\w+))?\s+import\s+([\w\s,()*]+)"
-    rf"|import\s+{PACKAGE}(?:\.(\w+))?)", re.M)
+    rf"^[ \t]*(?:from[ \t]+{PACKAGE}(?:\.(\w+))?[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)"
+    rf"|import[ \t]+{PACKAGE}(?:\.(\w+))?)", re.M)
 _INCLUDE = re.compile(rf"code/{PACKAGE}/(\w+)\.py")
 
 

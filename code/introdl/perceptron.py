@@ -13,7 +13,7 @@ from introdl._checks import check_ndim, check_tensor
 from introdl.activations import sigmoid
 
 __all__ = ["perceptron", "linear_stack_is_linear", "linearly_separable_data", "xor_data",
-           "fit_binary_classifier", "separability_demo", "draw_perceptron"]
+           "Perceptron", "separability_demo", "draw_perceptron"]
 
 
 def perceptron(
@@ -108,38 +108,21 @@ def xor_data(n: int = 200, noise: float = 0.15, seed: int = 0):
     return X, y
 
 
-def fit_binary_classifier(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    params: list[torch.Tensor],
-    X: torch.Tensor,
-    y: torch.Tensor,
-    num_steps: int = 300,
-    lr: float = 0.5,
-) -> list[float]:
-    """Fit a binary classifier by full-batch gradient descent on cross-entropy.
+class Perceptron(torch.nn.Module):
+    """A trainable perceptron with weights ``w`` ``(d,)`` and bias ``w0``.
 
-    A preview of the training loop that later chapters explain step by step.
-
-    Args:
-        forward: maps ``X`` of shape ``(n, d)`` to logits (pre-sigmoid scores)
-            of shape ``(n,)``.
-        params: the tensors to learn (``requires_grad=True``), updated in place.
-        X: inputs ``(n, d)``; y: labels ``(n,)`` with values 0. or 1.
-    Returns:
-        The loss before each step, a list of ``num_steps`` floats.
+    ``forward`` returns the sum ``z = w0 + X @ w`` (the logits), shape ``(n,)``;
+    apply ``g`` (e.g. :func:`~introdl.activations.sigmoid`) for ``y_hat``. Training
+    on logits lets the loss use a numerically stable form.
     """
-    if num_steps < 1 or lr <= 0:
-        raise ValueError(f"num_steps must be >= 1 and lr > 0, got {num_steps}, {lr}")
-    losses = []
-    for _ in range(num_steps):
-        logits = forward(X)  # (n,)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
-        grads = torch.autograd.grad(loss, params)
-        with torch.no_grad():
-            for p, grad in zip(params, grads):
-                p -= lr * grad
-        losses.append(loss.item())
-    return losses
+
+    def __init__(self, d: int, generator: torch.Generator | None = None):
+        super().__init__()
+        self.w = torch.nn.Parameter(0.1 * torch.randn(d, generator=generator))
+        self.w0 = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return perceptron(X, self.w, self.w0, g=lambda z: z)  # (n,)
 
 
 def separability_demo(num_steps: int = 300, lr: float = 0.5, seed: int = 0):
@@ -154,24 +137,24 @@ def separability_demo(num_steps: int = 300, lr: float = 0.5, seed: int = 0):
         dict: name -> ``{"predict", "X", "y", "accuracy", "losses"}``, where
         ``predict`` maps ``(m, 2)`` inputs to ``(m,)`` probabilities.
     """
+    from introdl.training import fit
+
+    gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
+    models = {"perceptron\nseparable data": (Perceptron(2, gen),
+                                              linearly_separable_data(seed=seed)),
+              "perceptron\nXOR data": (Perceptron(2, gen), xor_data(seed=seed)),
+              "two linear layers\nXOR data": (
+                  torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Linear(8, 1),
+                                      torch.nn.Flatten(0)), xor_data(seed=seed))}
     results = {}
-    tasks = (("perceptron\nseparable data", linearly_separable_data(seed=seed)),
-             ("perceptron\nXOR data", xor_data(seed=seed)))
-    for name, (X, y) in tasks:
-        w = (0.1 * torch.randn(2)).requires_grad_()
-        w0 = torch.zeros((), requires_grad=True)
-        logit = lambda X, w=w, w0=w0: perceptron(X, w, w0, g=lambda z: z)  # noqa: E731
-        losses = fit_binary_classifier(logit, [w, w0], X, y, num_steps, lr)
-        results[name] = dict(predict=lambda X, f=logit: sigmoid(f(X)), X=X, y=y,
-                             losses=losses)
-    X, y = xor_data(seed=seed)
-    stack = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Linear(8, 1))
-    logit = lambda X: stack(X).squeeze(-1)  # noqa: E731
-    losses = fit_binary_classifier(logit, list(stack.parameters()), X, y,
-                                   num_steps, lr)
-    results["two linear layers\nXOR data"] = dict(
-        predict=lambda X: sigmoid(logit(X)), X=X, y=y, losses=losses)
+    for name, (model, (X, y)) in models.items():
+        history = fit(model, (X, y),
+                      loss_fn=torch.nn.functional.binary_cross_entropy_with_logits,
+                      optimizer=torch.optim.SGD(model.parameters(), lr=lr),
+                      num_epochs=num_steps, batch_size=None, generator=gen)
+        results[name] = dict(predict=lambda X, m=model: sigmoid(m(X)), X=X, y=y,
+                             losses=history.train_loss)
     with torch.no_grad():
         for r in results.values():
             r["accuracy"] = ((r["predict"](r["X"]) > 0.5).float() == r["y"]).float()
