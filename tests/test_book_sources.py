@@ -75,7 +75,7 @@ def test_chapter_follows_the_anatomy(docname):
     assert ":class: tip" in text and "What you will learn" in text
     assert re.search(r"^## Summary", text, re.M) and re.search(r"^## Exercises", text,
                                                                re.M)
-    assert not re.search(r"plt\.(subplots|figure)\(", text), "use introdl.plotting"
+    assert not re.search(r"plt\.(subplots|figure)\(", text), "use introdl.figures.style"
     for alt in re.findall(r"^:alt: (.*)$", text, re.M):
         assert len(alt) >= 30, f"{docname}: alt text too short: {alt!r}"
 

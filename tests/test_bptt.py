@@ -7,11 +7,12 @@ import torch
 
 from introdl.bptt import (LastStateModel, bptt_by_hand, clipping_demo,
                           deep_net_grad_norms, draw_bptt, grad_norms_through_time,
-                          hidden_state_grads, one_thread, plot_clipping,
+                          hidden_state_grads, plot_clipping,
                           plot_grad_norms_through_time, plot_layer_grad_norms,
                           scaled_orthogonal)
 from introdl.rnn import RNN
 from introdl.tasks import first_value_recall
+from introdl.training import one_thread
 
 F64 = torch.float64
 

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from introdl.gated import (StopBelow, draw_gru_cell, draw_lstm_cell, make_recurrent,
-                           parameter_count, plot_lstm_gates, plot_recall_vs_delay,
-                           recall_vs_delay)
+                           plot_lstm_gates, plot_recall_vs_delay, recall_vs_delay)
 from introdl.rnn import (GRU, LSTM, GRUCell, GRUGates, LSTMCell, LSTMGates, gru_gates,
                          lstm_gates)
 from introdl.tasks import first_symbol_recall
+from introdl.training import parameter_count
 
 F64 = torch.float64
 PAIRS = [(LSTMCell, torch.nn.LSTMCell), (GRUCell, torch.nn.GRUCell)]

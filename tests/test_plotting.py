@@ -4,8 +4,8 @@ import matplotlib
 import pytest
 import torch
 
-from introdl import diagrams
-from introdl.plotting import (PALETTE, new_figure, plot_curves, plot_decision_regions,
+from introdl.figures import diagrams
+from introdl.figures.style import (PALETTE, new_figure, plot_curves, plot_decision_regions,
                               plot_heatmap, use_book_style)
 
 

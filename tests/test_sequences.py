@@ -14,7 +14,7 @@ from introdl.sequences import (PerStepMLP, RNNLanguageModel, RNNTagger,
                                plot_pronoun_statistics, pronoun_statistics,
                                sequence_accuracy, sequence_cross_entropy,
                                train_echo_models, train_language_model)
-from introdl.tasks import IGNORE_INDEX
+from introdl.losses import IGNORE_INDEX
 from introdl.text import Vocab, tokenize
 
 

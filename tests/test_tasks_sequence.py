@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from introdl.tasks import IGNORE_INDEX, delayed_echo
+from introdl.losses import IGNORE_INDEX
+from introdl.tasks import delayed_echo
 
 
 def test_shapes_dtypes_and_one_hot():

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from introdl import corpus, text
-from introdl.sequences import sequence_cross_entropy
+from introdl.losses import sequence_cross_entropy
 from introdl.training import fit
 from introdl.transformer import (LayerNorm, TinyGPT, TransformerBlock, causal_mask,
                                  draw_gpt, draw_transformer_block, generate,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from introdl._checks import check_tensor
+from introdl.checks import check_tensor
 
 __all__ = ["sigmoid", "sigmoid_grad", "tanh", "tanh_grad", "relu", "relu_grad",
            "plot_activations"]
@@ -75,7 +75,7 @@ def relu_grad(x: torch.Tensor) -> torch.Tensor:
 
 def plot_activations(lo: float = -5.0, hi: float = 5.0, num: int = 401):
     """Figure: sigmoid, tanh and ReLU (left) and their derivatives (right)."""
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     x = torch.linspace(lo, hi, num, dtype=torch.float64)
     fig, (ax_f, ax_d) = new_figure(ncols=2, height=3.0, sharex=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from introdl._checks import check_positive_int, check_tensor
+from introdl.checks import check_positive_int, check_tensor
 
 __all__ = ["scaled_dot_product_attention", "positional_encoding", "SelfAttention",
            "MultiHeadAttention", "OneLayerAttention", "ReversalRun", "train_reversal",
@@ -309,7 +309,7 @@ def train_reversal(seq_len: int = 8, vocab_size: int = 10, n_train: int = 2000,
     """Train :class:`OneLayerAttention` to reverse sequences
     (:func:`introdl.tasks.reversal_task`) with :func:`introdl.training.fit`
     (Adam, mini-batches of 100) and keep its attention before and after."""
-    from introdl.sequences import sequence_accuracy, sequence_cross_entropy
+    from introdl.losses import sequence_accuracy, sequence_cross_entropy
     from introdl.tasks import reversal_task
     from introdl.training import fit
 
@@ -363,7 +363,7 @@ def plot_score_scaling(spread: dict):
     """Two panels from :func:`score_spread`: the spread of the scores against
     ``d_k`` (log-log), and one query's softmax weights with and without the
     scaling. Returns the ``Figure``."""
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     fig, (ax1, ax2) = new_figure(ncols=2, height=2.9)
     ax1.plot(spread["d_k"], spread["unscaled"], marker="o", label=r"$q \cdot k$")
@@ -393,7 +393,7 @@ def plot_positional_encoding(pe: torch.Tensor, dims=(4, 10, 16, 24)):
 
     Returns the ``Figure``.
     """
-    from introdl.plotting import new_figure, plot_heatmap
+    from introdl.figures.style import new_figure, plot_heatmap
 
     fig, (ax1, ax2) = new_figure(ncols=2, height=3.0)
     plot_heatmap(pe.T, ax=ax1, cmap="PuOr", vmin=-1, vmax=1, xlabel="position",
@@ -417,7 +417,7 @@ def plot_alignment(before: torch.Tensor, after: torch.Tensor,
     rows; by default both are the positions ``0 .. L-1``.
     Returns the ``Figure``.
     """
-    from introdl.plotting import new_figure, plot_heatmap
+    from introdl.figures.style import new_figure, plot_heatmap
 
     fig, axes = new_figure(ncols=3, height=2.6, sharey=True)
     ticks = [str(i) for i in range(before.shape[-1])]
@@ -445,7 +445,7 @@ def plot_head_weights(weights: torch.Tensor, tokens: list[str], *,
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import new_figure, plot_heatmap
+    from introdl.figures.style import new_figure, plot_heatmap
 
     w = weights.detach()
     if w.ndim == 3:
@@ -472,8 +472,8 @@ def draw_attention_steps():
     queries, keys and values with three weight matrices; scaled dot-product
     similarity; softmax attention weights; weighted sum of the values.
     Returns the ``Figure``."""
-    from introdl import diagrams
-    from introdl.plotting import PALETTE
+    from introdl.figures import diagrams
+    from introdl.figures.style import PALETTE
 
     fig, ax = diagrams.new_diagram(6.4, 3.0, xlim=(0, 13), ylim=(0, 6.1))
     X, Q, K, V = (1.3, 3.0), (4.1, 4.6), (4.1, 3.0), (4.1, 1.2)

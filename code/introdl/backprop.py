@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from introdl._checks import check_number, check_positive_int, check_tensor
-from introdl.plotting import PALETTE
+from introdl.checks import check_number, check_positive_int, check_tensor
+from introdl.figures.style import PALETTE
 
 __all__ = ["Value", "zero_grad", "values_from_linear", "layer_tensors", "mlp",
            "mlp_torch", "parameters", "bce_with_logits", "train_values", "neuron_graph",
@@ -355,7 +355,7 @@ def draw_graph(root: Value, *, width: float = 6.4, show_grad: bool = True):
     the local derivative of the child with respect to the parent. Returns the
     ``Figure``.
     """
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     order, col, row = _layout(root)
     ncols, nrows = max(col.values()) + 1, max(row.values()) + 1
@@ -474,7 +474,7 @@ def plot_finite_difference_errors(hs, errors, *, ax=None):
     """Log-log plot of the finite-difference error against the step ``h``,
     with the two reference slopes: ``h**2`` (approximation) and ``eps / h``
     (rounding). Returns the ``Figure``."""
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     fig, ax = new_figure(width=5.0, height=3.2) if ax is None else (ax.figure, ax)
     hs = torch.as_tensor(hs, dtype=torch.float64)

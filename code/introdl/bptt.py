@@ -10,36 +10,19 @@ exploding run with gradient clipping (:func:`introdl.training.clip_grad_norm`).
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from typing import Sequence
 
 import torch
 
-from introdl._checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 from introdl.rnn import RNN, rnn_step
 from introdl.tasks import first_value_recall
-from introdl.training import History, fit
+from introdl.training import History, fit, one_thread
 
-__all__ = ["one_thread", "scaled_orthogonal", "hidden_state_grads", "bptt_by_hand",
+__all__ = ["scaled_orthogonal", "hidden_state_grads", "bptt_by_hand",
            "grad_norms_through_time", "deep_net_grad_norms", "LastStateModel",
            "clipping_demo", "draw_bptt", "plot_grad_norms_through_time",
            "plot_layer_grad_norms", "plot_clipping"]
-
-
-@contextmanager
-def one_thread():
-    """Run the block on one CPU thread, then restore the thread count.
-
-    The book's recurrent networks are tiny and step through time in Python;
-    for such small matrix products a second thread costs more than it gives,
-    and far more when other programs share the CPU.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def scaled_orthogonal(n: int, sigma: float,
@@ -224,8 +207,8 @@ def draw_bptt(num_steps: int = 4):
     "back_through_time" image): forward arrows black, the gradients dashed,
     flowing from each loss ``L_t`` into its state and back along the chain,
     each step multiplying by the Jacobian ``dh_t/dh_{t-1}``."""
-    from introdl import diagrams
-    from introdl.plotting import PALETTE
+    from introdl.figures import diagrams
+    from introdl.figures.style import PALETTE
 
     check_positive_int("num_steps", num_steps)
     dx, back, T = 2.2, PALETTE[1], num_steps
@@ -263,7 +246,7 @@ def draw_bptt(num_steps: int = 4):
 def plot_grad_norms_through_time(norms: dict, *, ax=None):
     """Log-scale curves of ``||dL/dh_{T-k}||`` against ``k``, one per sigma
     (the output of :func:`grad_norms_through_time`). Returns the Figure."""
-    from introdl.plotting import plot_curves
+    from introdl.figures.style import plot_curves
 
     curves = {rf"$\sigma = {s:g}$": v for s, v in norms.items()}
     return plot_curves(curves, ax=ax, logy=True, xlabel="steps back in time $k$",
@@ -273,7 +256,7 @@ def plot_grad_norms_through_time(norms: dict, *, ax=None):
 def plot_layer_grad_norms(norms: dict, *, ax=None):
     """Log-scale gradient norm per layer, one curve per activation (the
     output of :func:`deep_net_grad_norms` by name). Returns the Figure."""
-    from introdl.plotting import plot_curves
+    from introdl.figures.style import plot_curves
 
     depth = len(next(iter(norms.values())))
     fig = plot_curves(norms, x=range(1, depth + 1), ax=ax, logy=True,
@@ -291,7 +274,7 @@ def plot_clipping(histories: dict, *, axes=None):
     """Two panels: training loss and the largest gradient norm (before
     clipping) per epoch, log scale, one curve per run. Non-finite values
     (a run that overflowed) are left out. Returns the Figure."""
-    from introdl.plotting import new_figure, plot_curves
+    from introdl.figures.style import new_figure, plot_curves
 
     if axes is None:
         fig, axes = new_figure(ncols=2, height=2.9)

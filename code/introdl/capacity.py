@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from introdl._checks import (check_ndim, check_number, check_positive_int,
+from introdl.checks import (check_ndim, check_number, check_positive_int,
                              check_tensor)
 from introdl.losses import mse
 
@@ -181,7 +181,7 @@ def plot_fits(train, fits: dict, *, axes=None, noise: float | None = None,
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     if axes is None:
         _, axes = new_figure(ncols=len(fits), height=2.6, sharey=True)
@@ -216,7 +216,7 @@ def plot_capacity_curve(curve: dict, *, ax=None, noise: float | None = None,
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     if ax is None:
         _, ax = new_figure(height=3.2)
@@ -263,7 +263,7 @@ def plot_gap_vs_size(sizes, train, test, *, ax=None, ylabel: str = "loss",
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     if not len(sizes) == len(train) == len(test):
         raise ValueError(f"sizes, train and test must have equal lengths, got "

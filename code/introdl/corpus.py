@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import re
 
-from introdl._checks import check_positive_int
+from introdl.checks import check_positive_int
 
 __all__ = ["FEMALE_NAMES", "MALE_NAMES", "CATEGORIES", "TEMPLATES",
            "generate_sentences", "generate_text", "category_of"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from introdl._checks import check_number, check_positive_int
+from introdl.checks import check_number, check_positive_int
 
 __all__ = ["Split", "load_digits"]
 

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from introdl._checks import check_number, check_positive_int
+from introdl.checks import check_number, check_positive_int
 from introdl.layers import Dense
 
 __all__ = ["stroke_image", "ring_image", "hand_designed_detectors",
@@ -155,7 +155,7 @@ def draw_ai_nesting():
     ``Figure``."""
     import matplotlib.patches as mpatches
 
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     fig, ax = diagrams.new_diagram(6.4, 3.4, xlim=(0, 12.8), ylim=(0, 6.8))
     layers = [("intelligence", "process information to decide or act", "plain"),
@@ -213,7 +213,7 @@ def plot_digit_samples(X: torch.Tensor, y: torch.Tensor, per_class: int = 1):
     Args:
         X: ``(n, 64)`` flattened 8x8 images in ``[0, 1]``; y: ``(n,)`` labels.
     """
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     check_positive_int("per_class", per_class)
     idx = [(y == digit).nonzero().flatten()[row].item()
@@ -236,7 +236,7 @@ def plot_detectors(hand: torch.Tensor, names: list[str], learned: torch.Tensor,
         hand: ``(K, 64)`` detectors; names: their ``K`` names.
         learned: ``(M, 64)`` weights, one row per hidden neuron.
     """
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     fig, (ax_h, ax_l) = new_figure(ncols=2, width=6.4, height=2.6)
     _show_tiles(ax_h, hand.detach().reshape(-1, 8, 8), names, ncols=ncols // 2 + 1)

@@ -12,14 +12,14 @@ from typing import Sequence
 
 import torch
 
-from introdl._checks import check_number, check_positive_int
-from introdl.bptt import LastStateModel, one_thread
+from introdl.checks import check_number, check_positive_int
+from introdl.bptt import LastStateModel
 from introdl.rnn import GRU, LSTM, RNN
 from introdl.tasks import first_symbol_recall
-from introdl.training import accuracy, evaluate, fit
+from introdl.training import accuracy, evaluate, fit, one_thread, parameter_count
 
 __all__ = ["make_recurrent", "StopBelow", "recall_vs_delay",
-           "parameter_count", "draw_lstm_cell", "draw_gru_cell", "plot_recall_vs_delay",
+           "draw_lstm_cell", "draw_gru_cell", "plot_recall_vs_delay",
            "plot_lstm_gates"]
 
 KINDS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
@@ -47,11 +47,6 @@ def make_recurrent(kind: str, input_size: int, hidden_size: int, *,
         if kind == "LSTM":
             rnn.bias_hh_l0[:H] -= keep_bias  # i: write little
     return rnn
-
-
-def parameter_count(module: torch.nn.Module) -> int:
-    """Number of scalar parameters of ``module``."""
-    return sum(p.numel() for p in module.parameters())
 
 
 class StopBelow:
@@ -131,7 +126,7 @@ def recall_vs_delay(delays: Sequence[int] = (4, 8, 16, 32),
 
 def _belt_arrow(ax, start, end, **kwargs):
     """An arrow between two points that are not nodes (no gap at either end)."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     diagrams.arrow(ax, start, end, r_start=0.0, r_end=0.0, **kwargs)
 
@@ -145,7 +140,7 @@ def draw_lstm_cell():
     """Diagram of one LSTM step: the cell state runs along the top, where the
     forget gate multiplies it and the input gate adds new content; the
     output gate decides how much of ``tanh(c_t)`` becomes ``h_t``."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     fig, ax = diagrams.new_diagram(6.4, 3.6, xlim=(0, 11.4), ylim=(-0.4, 6.0))
     top, gate_y, bus = 5.0, 2.5, 0.9
@@ -190,7 +185,7 @@ def draw_gru_cell():
     """Diagram of one GRU step: the update gate mixes the old state and a
     candidate, ``h_t = (1 - z_t) n_t + z_t h_{t-1}``; the reset gate decides
     how much of the old state the candidate sees."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     fig, ax = diagrams.new_diagram(6.4, 3.6, xlim=(0, 11.4), ylim=(-0.4, 6.0))
     top, gate_y, bus = 5.0, 2.5, 0.9
@@ -230,7 +225,7 @@ def draw_gru_cell():
 def plot_recall_vs_delay(results: dict, chance: float = 0.25, *, ax=None):
     """Validation accuracy against the delay, one curve per kind of network
     (the output of :func:`recall_vs_delay`); a dotted line marks chance."""
-    from introdl.plotting import plot_curves
+    from introdl.figures.style import plot_curves
 
     curves = {f"{kind} ({results['params'][kind]:,} parameters)": acc
               for kind, acc in results["accuracy"].items()}
@@ -258,7 +253,7 @@ def plot_lstm_gates(gates, *, axes=None):
         A Figure of three panels, hidden unit against time step, values in
         ``[0, 1]`` on one colour scale.
     """
-    from introdl.plotting import new_figure, plot_heatmap
+    from introdl.figures.style import new_figure, plot_heatmap
 
     if axes is None:
         fig, axes = new_figure(nrows=3, height=5.4, sharex=True)

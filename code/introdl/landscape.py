@@ -16,8 +16,8 @@ from typing import Callable, Mapping
 import torch
 from matplotlib.ticker import MaxNLocator
 
-from introdl._checks import check_ndim, check_number, check_positive_int, check_tensor
-from introdl.plotting import LINESTYLES, PALETTE, new_figure
+from introdl.checks import check_ndim, check_number, check_positive_int, check_tensor
+from introdl.figures.style import LINESTYLES, PALETTE, new_figure
 
 __all__ = ["tiny_mlp", "mlp_loss", "train_solutions", "PlaneLoss", "loss_grid",
            "gradient_descent", "descend_from_starts", "distinct_minima",

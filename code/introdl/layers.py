@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from introdl._checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 from introdl.activations import relu
 
 __all__ = ["Dense", "dense_network", "spiral_data", "depth_width_demo",
@@ -157,7 +157,7 @@ def plot_depth_width(results: dict[str, dict], X: torch.Tensor, y: torch.Tensor,
     Each panel is titled with its name, its number of parameters and its
     training accuracy. Returns the ``Figure``.
     """
-    from introdl.plotting import new_figure, plot_decision_regions
+    from introdl.figures.style import new_figure, plot_decision_regions
 
     nrows = math.ceil(len(results) / ncols)
     fig, axes = new_figure(ncols=ncols, nrows=nrows, width=5.2, height=2.75 * nrows,
@@ -194,7 +194,7 @@ def draw_network(sizes: Sequence[int], *, ax=None, layer_names: Sequence[str] | 
     Returns:
         The ``Figure``.
     """
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"sizes must list at least two positive layer sizes, "

@@ -17,8 +17,8 @@ import time
 import torch
 from torch import nn
 
-from introdl._checks import check_positive_int, check_tensor
-from introdl.bptt import one_thread
+from introdl.checks import check_positive_int, check_tensor
+from introdl.training import one_thread
 
 __all__ = ["without_recurrence", "time_layers", "RecallGRU", "recall_vs_length",
            "bag_of_vectors", "draw_sequential_vs_parallel", "plot_timings",
@@ -129,7 +129,7 @@ def recall_vs_length(hidden_sizes=(16, 64), lengths=(1, 2, 3, 4, 6, 8, 12, 16),
     Returns:
         ``{"length": [...], hidden_size: [accuracy per length], ...}``.
     """
-    from introdl.sequences import sequence_accuracy, sequence_cross_entropy
+    from introdl.losses import sequence_accuracy, sequence_cross_entropy
     from introdl.tasks import recall_task
     from introdl.training import fit
 
@@ -169,7 +169,7 @@ def draw_sequential_vs_parallel(seq_len: int = 5):
     """Left: a recurrent layer's chain of dependent steps, ``h_t`` waits for
     ``h_{t-1}``. Right: self-attention, every output computed from every
     input at once. Returns the ``Figure``."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     fig, ax = diagrams.new_diagram(6.4, 2.6, xlim=(0, 14), ylim=(0, 5.6))
     xs_left = [0.8 + 1.35 * t for t in range(seq_len)]
@@ -198,7 +198,7 @@ def plot_timings(timings: dict, *, ax=None):
     """Milliseconds per training step against sequence length (log-log), one
     curve per layer in ``timings`` (from :func:`time_layers`).
     Returns the ``Figure``."""
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     fig, ax = new_figure() if ax is None else (ax.figure, ax)
     labels = {"recurrent": "recurrent layer (nn.RNN)",
@@ -219,7 +219,7 @@ def plot_recall(results: dict, chance: float, *, item: str = "symbols", ax=None)
     """Recall accuracy against sequence length, one curve per hidden size
     (from :func:`recall_vs_length`), with the chance level dotted; ``item``
     names what is recalled in the axis labels. Returns the ``Figure``."""
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     fig, ax = new_figure() if ax is None else (ax.figure, ax)
     for H, accs in results.items():

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import torch
 
-from introdl._checks import check_ndim, check_tensor
+from introdl.checks import check_ndim, check_tensor
 
 __all__ = ["mse", "binary_cross_entropy", "logsumexp", "softmax", "cross_entropy",
            "per_example_cross_entropy", "plot_bce", "plot_mse", "loss_along_weight",
-           "plot_empirical_loss"]
+           "plot_empirical_loss", "IGNORE_INDEX", "sequence_cross_entropy",
+           "sequence_accuracy"]
+
+#: Target value that sequence losses and metrics skip (PyTorch's default too).
+IGNORE_INDEX = -100
 
 
 def _check_same_shape(name_a, a, name_b, b) -> None:
@@ -146,7 +150,7 @@ def plot_bce(ax=None):
     """Figure: binary cross-entropy of one prediction ``p`` for label 1 and
     label 0 (left); for label 1, cross-entropy beside the squared error
     ``(1 - p)**2`` (right). Returns the ``Figure``."""
-    from introdl.plotting import new_figure
+    from introdl.figures.style import new_figure
 
     p = torch.linspace(0.002, 0.998, 499, dtype=torch.float64)
     fig, (ax_l, ax_r) = new_figure(ncols=2, height=2.9)
@@ -172,7 +176,7 @@ def plot_mse(x: torch.Tensor, y: torch.Tensor, slope: float, ax=None):
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     fig, (ax_l, ax_r) = new_figure(ncols=2, height=2.9)
     y_hat = slope * x  # (n,)
@@ -229,7 +233,7 @@ def plot_empirical_loss(per_example: dict[str, torch.Tensor], curves: dict[str, 
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import LINESTYLES, PALETTE, new_figure, plot_curves
+    from introdl.figures.style import LINESTYLES, PALETTE, new_figure, plot_curves
 
     fig, (ax_l, ax_r) = new_figure(ncols=2, height=3.0)
     for k, (name, losses) in enumerate(per_example.items()):
@@ -247,3 +251,27 @@ def plot_empirical_loss(per_example: dict[str, torch.Tensor], curves: dict[str, 
     plot_curves(curves, ax=ax_r, ylabel="empirical loss $J(W)$",
                 title="over training")
     return fig
+
+
+def _check_logits_targets(logits: torch.Tensor, y: torch.Tensor) -> None:
+    check_tensor("logits", logits, floating=True)
+    check_tensor("y", y)
+    if logits.ndim != 3 or y.shape != logits.shape[:2]:
+        raise ValueError(f"logits must be (B, T, C) and y (B, T), got "
+                         f"{tuple(logits.shape)} and {tuple(y.shape)}")
+
+
+def sequence_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over every time step whose target is not
+    :data:`IGNORE_INDEX`. ``logits`` ``(B, T, C)``, ``y`` ``(B, T)``."""
+    _check_logits_targets(logits, y)
+    return torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
+        ignore_index=IGNORE_INDEX)  # (B*T, C) against (B*T,)
+
+
+def sequence_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of labelled time steps whose arg-max equals the target."""
+    _check_logits_targets(logits, y)
+    mask = y != IGNORE_INDEX  # (B, T)
+    return (logits.argmax(-1) == y)[mask].float().mean().item()

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from introdl._checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "optimize", "parameter_trajectory",
            "sweep_learning_rates"]

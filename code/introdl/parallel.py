@@ -26,7 +26,7 @@ from typing import Callable
 
 import torch
 
-from introdl._checks import check_positive_int
+from introdl.checks import check_positive_int
 
 __all__ = ["data_parallel_gradient", "draw_data_parallel"]
 
@@ -104,7 +104,7 @@ def draw_data_parallel(world_size: int = 2):
 
     Returns the ``Figure``.
     """
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     check_positive_int("world_size", world_size)
     height = 1.3 * world_size + 0.9

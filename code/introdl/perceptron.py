@@ -9,7 +9,7 @@ from typing import Callable
 
 import torch
 
-from introdl._checks import check_ndim, check_tensor
+from introdl.checks import check_ndim, check_tensor
 from introdl.activations import sigmoid
 
 __all__ = ["perceptron", "linear_stack_is_linear", "linearly_separable_data", "xor_data",
@@ -169,7 +169,7 @@ def draw_perceptron(d: int = 3):
     the bias ``w_0``, a sum node; the sum passes through the non-linearity
     ``g`` to give ``y_hat``. Returns the ``Figure``.
     """
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     fig, ax = diagrams.new_diagram(6.4, 3.2, xlim=(0, 10), ylim=(0, 5))
     ys = [4.2 - i * (3.4 / max(d, 1)) for i in range(d + 1)]

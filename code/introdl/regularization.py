@@ -14,7 +14,7 @@ import numbers
 
 import torch
 
-from introdl._checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 
 __all__ = ["dropout_mask", "apply_dropout_mask", "dropout", "Dropout",
            "EarlyStopping", "replay_early_stopping", "corrupt_labels", "digits_mlp",
@@ -225,7 +225,7 @@ def train_digits(model, split, *, num_epochs: int, lr: float = 3e-3,
 
 def _draw_layers(ax, x0, sizes, dropped, dx=1.25, dy=0.72):
     """Nodes and edges of a small network; ``dropped`` holds (layer, unit)."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     kinds = ["input"] + ["hidden"] * (len(sizes) - 2) + ["output"]
     pos = [[(x0 + i * dx, 1.8 + (n - 1) * dy / 2 - j * dy) for j in range(n)]
@@ -253,7 +253,7 @@ def draw_dropout(p: float = 0.5, seed: int = 3):
     The masks over the hidden units are drawn with :func:`dropout_mask` from
     ``seed``. Returns the ``Figure``.
     """
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     sizes = [3, 5, 5, 2]
     gen = torch.Generator().manual_seed(seed)
@@ -278,7 +278,7 @@ def plot_dropout_curves(histories: dict, *, axes=None):
     Each run gets one colour; training curves are dashed, validation solid.
     Returns the ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     if axes is None:
         _, axes = new_figure(ncols=2, height=3.2)
@@ -313,7 +313,7 @@ def plot_early_stopping(history, *, ax=None, best_epoch: int | None = None,
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     best = history.best_epoch if best_epoch is None else best_epoch
     stop = history.stopped_epoch if stopped_epoch is None else stopped_epoch

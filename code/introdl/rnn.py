@@ -14,7 +14,7 @@ __all__ = ["rnn_step", "RNNCell", "unroll", "RNN", "LSTMGates", "GRUGates", "lst
 
 # --- simple recurrent cell and its unrolling (chapter: Recurrent neural networks) ---
 
-from introdl._checks import check_ndim, check_positive_int, check_tensor  # noqa: E402
+from introdl.checks import check_ndim, check_positive_int, check_tensor  # noqa: E402
 
 _NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -205,7 +205,7 @@ class RNN(torch.nn.Module):
 
 from typing import NamedTuple  # noqa: E402
 
-from introdl._checks import check_positive_int, check_tensor  # noqa: E402
+from introdl.checks import check_positive_int, check_tensor  # noqa: E402
 
 
 class LSTMGates(NamedTuple):

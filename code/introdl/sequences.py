@@ -20,12 +20,11 @@ from typing import Sequence
 
 import torch
 
-from introdl._checks import check_ndim, check_positive_int, check_tensor
+from introdl.checks import check_ndim, check_positive_int, check_tensor
 from introdl.rnn import RNN
-from introdl.tasks import IGNORE_INDEX
+from introdl.losses import IGNORE_INDEX, sequence_accuracy, sequence_cross_entropy
 
-__all__ = ["PerStepMLP", "RNNTagger", "RNNLanguageModel", "sequence_cross_entropy",
-           "sequence_accuracy", "train_echo_models", "next_word_probabilities",
+__all__ = ["PerStepMLP", "RNNTagger", "RNNLanguageModel", "train_echo_models", "next_word_probabilities",
            "first_input_influence", "train_language_model", "parameter_counts",
            "pronoun_statistics", "draw_naive_sequence_model", "draw_rnn_loop",
            "draw_rnn_unrolled", "plot_hidden_states", "plot_accuracy_curves",
@@ -94,32 +93,6 @@ class RNNLanguageModel(torch.nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         hs, _ = self.rnn(self.embedding(ids))  # (B, T, E) -> (B, T, H)
         return self.readout(hs)  # (B, T, V)
-
-
-# ---- losses and metrics -------------------------------------------------------
-
-def _check_logits_targets(logits: torch.Tensor, y: torch.Tensor) -> None:
-    check_tensor("logits", logits, floating=True)
-    check_tensor("y", y)
-    if logits.ndim != 3 or y.shape != logits.shape[:2]:
-        raise ValueError(f"logits must be (B, T, C) and y (B, T), got "
-                         f"{tuple(logits.shape)} and {tuple(y.shape)}")
-
-
-def sequence_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over every time step whose target is not
-    :data:`~introdl.tasks.IGNORE_INDEX`. ``logits`` ``(B, T, C)``, ``y`` ``(B, T)``."""
-    _check_logits_targets(logits, y)
-    return torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), y.reshape(-1),
-        ignore_index=IGNORE_INDEX)  # (B*T, C) against (B*T,)
-
-
-def sequence_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of labelled time steps whose arg-max equals the target."""
-    _check_logits_targets(logits, y)
-    mask = y != IGNORE_INDEX  # (B, T)
-    return (logits.argmax(-1) == y)[mask].float().mean().item()
 
 
 # ---- demos --------------------------------------------------------------------
@@ -271,7 +244,7 @@ def draw_naive_sequence_model(num_steps: int = 4):
     """Diagram of the naive approach: one feed-forward network (the same box,
     the same weights) maps each ``x_t`` to ``y_hat_t``, with no link between
     time steps (the notes' missing "naive_sequence_modeling" image)."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     check_positive_int("num_steps", num_steps)
     fig, ax = diagrams.new_diagram(6.4, 2.9, xlim=(0, 2.2 * num_steps + 0.4),
@@ -298,8 +271,8 @@ def draw_rnn_loop():
     ``h_{t-1}`` (the notes' missing "rnn_from_scratch" image)."""
     import matplotlib.patches as mpatches
 
-    from introdl import diagrams
-    from introdl.plotting import PALETTE
+    from introdl.figures import diagrams
+    from introdl.figures.style import PALETTE
 
     fig, ax = diagrams.new_diagram(6.4, 3.0, xlim=(0, 10.5), ylim=(-0.3, 4.6))
     cx = 2.2
@@ -329,7 +302,7 @@ def draw_rnn_unrolled(num_steps: int = 4):
     "rnn_computational_graph" image): a column per time step with ``x_t``,
     ``h_t``, ``y_hat_t`` and the loss ``L_t``; the same ``W_xh``, ``W_hh``,
     ``W_hy`` label every column, and the losses add up to ``L``."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     check_positive_int("num_steps", num_steps)
     dx = 2.0
@@ -359,7 +332,7 @@ def plot_hidden_states(hs: torch.Tensor, step_labels: Sequence[str], *, ax=None,
     """Heatmap of hidden states over time: one row per hidden unit, one column
     per step. ``hs``: ``(T, H)`` values in ``[-1, 1]`` (tanh); ``step_labels``:
     ``T`` strings for the columns. Returns the ``Figure``."""
-    from introdl.plotting import plot_heatmap
+    from introdl.figures.style import plot_heatmap
 
     check_tensor("hs", hs, floating=True)
     check_ndim("hs", hs, (2,))
@@ -377,7 +350,7 @@ def plot_hidden_states(hs: torch.Tensor, step_labels: Sequence[str], *, ax=None,
 def plot_accuracy_curves(results: dict, chance: float, *, ax=None):
     """Validation accuracy per epoch of each model in ``results`` (as returned
     by :func:`train_echo_models`), with a dotted line at ``chance``."""
-    from introdl.plotting import plot_curves
+    from introdl.figures.style import plot_curves
 
     curves = {name: r["history"].val_metric for name, r in results.items()}
     fig = plot_curves(curves, ax=ax, ylabel="validation accuracy")
@@ -392,7 +365,7 @@ def plot_length_histogram(lengths: Sequence[int], *, ax=None, unit: str = "token
     """Bar chart of how many sequences have each length. Returns the ``Figure``."""
     from collections import Counter
 
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     if len(lengths) == 0:
         raise ValueError("lengths must not be empty")
@@ -408,7 +381,7 @@ def plot_length_histogram(lengths: Sequence[int], *, ax=None, unit: str = "token
 
 def plot_pronoun_statistics(stats: dict[str, float], *, ax=None):
     """Horizontal bars of the probabilities of :func:`pronoun_statistics`."""
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     fig, ax = new_figure(height=2.2) if ax is None else (ax.figure, ax)
     names = list(stats)[::-1]
@@ -430,7 +403,7 @@ def plot_order_demo(bags: torch.Tensor, states: torch.Tensor, names: Sequence[st
     (left, ``bags`` ``(n, V)`` over ``vocab_words``) and an RNN's final hidden
     states (right, ``states`` ``(n, H)``), each cell labelled with its value.
     Returns the ``Figure``."""
-    from introdl.plotting import new_figure, plot_heatmap
+    from introdl.figures.style import new_figure, plot_heatmap
 
     fig, (a, b) = new_figure(ncols=2, height=1.2 + 0.35 * len(names))
     plot_heatmap(bags, ax=a, xlabels=vocab_words, ylabels=names, cmap="Greys",
@@ -451,7 +424,7 @@ def plot_order_demo(bags: torch.Tensor, states: torch.Tensor, names: Sequence[st
 def plot_parameter_counts(seq_lens: Sequence[int], counts: dict, *, ax=None):
     """Parameters versus sequence length (both axes logarithmic), as from
     :func:`parameter_counts`. Returns the ``Figure``."""
-    from introdl.plotting import plot_curves
+    from introdl.figures.style import plot_curves
 
     fig = plot_curves(counts, x=list(seq_lens), ax=ax, xlabel="sequence length T",
                       ylabel="number of parameters", logy=True)

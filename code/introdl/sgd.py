@@ -18,8 +18,8 @@ from typing import Callable, Sequence
 
 import torch
 
-from introdl._checks import check_ndim, check_positive_int, check_tensor
-from introdl.plotting import LINESTYLES, PALETTE, new_figure
+from introdl.checks import check_ndim, check_positive_int, check_tensor
+from introdl.figures.style import LINESTYLES, PALETTE, new_figure
 
 __all__ = ["per_example_gradients", "minibatch_gradient_variance",
            "plot_gradient_variance", "timed_training", "plot_loss_vs_epochs_and_time",

@@ -13,11 +13,11 @@ __all__ = ["IGNORE_INDEX", "delayed_echo", "first_symbol_recall", "first_value_r
 
 # --- tasks of the chapters "Deep sequence modeling" and "Recurrent neural networks" ---
 
-from introdl._checks import check_positive_int  # noqa: E402
+from introdl.checks import check_positive_int  # noqa: E402
 
 #: Target value of the time steps that carry no label; PyTorch's
 #: ``cross_entropy`` skips it by default (``ignore_index=-100``).
-IGNORE_INDEX = -100
+from introdl.losses import IGNORE_INDEX  # noqa: E402  (re-exported)
 
 
 def delayed_echo(n: int, seq_len: int = 20, delay: int = 2, num_symbols: int = 4,
@@ -55,7 +55,7 @@ def delayed_echo(n: int, seq_len: int = 20, delay: int = 2, num_symbols: int = 4
 
 # --- tasks of the chapters "Backpropagation through time" and "LSTM and GRU" ---
 
-from introdl._checks import check_number  # noqa: E402
+from introdl.checks import check_number  # noqa: E402
 
 
 def first_symbol_recall(n: int, delay: int, num_symbols: int = 4,

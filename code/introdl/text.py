@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 
 import torch
 
-from introdl._checks import check_ndim, check_positive_int, check_tensor
+from introdl.checks import check_ndim, check_positive_int, check_tensor
 
 __all__ = ["PAD", "UNK", "tokenize", "detokenize", "Vocab", "one_hot", "bag_of_words",
            "pad_batch", "lm_windows", "nearest_tokens", "pca_2d", "draw_embedding",
@@ -274,8 +274,8 @@ def draw_embedding(words: Sequence[str] = ("cat", "dog", "cake"), vocab_size: in
     """
     import matplotlib.patches as mpatches
 
-    from introdl import diagrams
-    from introdl.plotting import PALETTE
+    from introdl.figures import diagrams
+    from introdl.figures.style import PALETTE
 
     n, cell = len(words), 0.42
     top = 1.2 * n + 0.4
@@ -348,7 +348,7 @@ def plot_embeddings_2d(points, words: Sequence[str],
     Returns:
         The ``Figure``.
     """
-    from introdl.plotting import PALETTE, new_figure
+    from introdl.figures.style import PALETTE, new_figure
 
     points = torch.as_tensor(points).detach()
     if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(words):

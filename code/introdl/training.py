@@ -9,15 +9,16 @@ by their global norm (:func:`clip_grad_norm`).
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import torch
 
-from introdl._checks import check_number, check_positive_int
+from introdl.checks import check_number, check_positive_int
 
 __all__ = ["History", "fit", "evaluate", "accuracy", "iterate_minibatches",
-           "clip_grad_norm"]
+           "clip_grad_norm", "eval_mode", "one_thread", "parameter_count"]
 
 
 @dataclass
@@ -42,6 +43,39 @@ class History:
     @property
     def num_epochs(self) -> int:
         return len(self.train_loss)
+
+
+@contextmanager
+def eval_mode(model: torch.nn.Module):
+    """Put ``model`` in evaluation mode for the block, then restore its mode,
+    even if the block raises."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@contextmanager
+def one_thread():
+    """Run the block on one CPU thread, then restore the thread count.
+
+    The book's models are tiny; for such small matrix products a second
+    thread costs more than it gives, and far more when other programs share
+    the CPU. This is the one place the package sets threads.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def parameter_count(module: torch.nn.Module) -> int:
+    """Number of scalar parameters of ``module``."""
+    return sum(p.numel() for p in module.parameters())
 
 
 def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
@@ -99,14 +133,10 @@ def evaluate(model: torch.nn.Module, data, loss_fn: Callable,
     The model's training/evaluation mode is restored afterwards.
     """
     X, y = data
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):  # restores the mode even if the model or the loss raises
         out = model(X)
         loss = loss_fn(out, y).item()
         value = metric(out, y) if metric is not None else None
-    finally:  # restore the mode even if the model or the loss raises
-        model.train(was_training)
     return loss, value
 
 

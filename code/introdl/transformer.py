@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from introdl._checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 from introdl.attention import MultiHeadAttention
 
 __all__ = ["layer_norm", "LayerNorm", "causal_mask", "TransformerBlock", "TinyGPT",
@@ -212,7 +212,7 @@ def sentence_examples(sentences, vocab):
     Returns:
         ``(X, Y)``: int64 tensors ``(n, T_max - 1)``.
     """
-    from introdl.tasks import IGNORE_INDEX
+    from introdl.losses import IGNORE_INDEX
     from introdl.text import pad_batch, tokenize
 
     if vocab.pad_id is None:
@@ -277,8 +277,8 @@ def draw_transformer_block():
     Returns the ``Figure``."""
     import matplotlib.patches as mpatches
 
-    from introdl import diagrams
-    from introdl.plotting import PALETTE
+    from introdl.figures import diagrams
+    from introdl.figures.style import PALETTE
 
     fig, ax = diagrams.new_diagram(6.4, 4.6, xlim=(0, 10), ylim=(0, 11.4))
     cx, rx = 5.0, 2.3  # main column, residual path
@@ -323,7 +323,7 @@ def draw_gpt(num_layers: int = 2):
     embeddings, ``num_layers`` transformer blocks, final layer norm, a linear
     layer and softmax giving the next-token probabilities.
     Returns the ``Figure``."""
-    from introdl import diagrams
+    from introdl.figures import diagrams
 
     check_positive_int("num_layers", num_layers)
     fig, ax = diagrams.new_diagram(6.4, 1.4, xlim=(0, 16), ylim=(0.3, 3.4))
@@ -350,7 +350,7 @@ def draw_gpt(num_layers: int = 2):
 def plot_mask(mask: torch.Tensor, tokens: list[str] | None = None, *, ax=None):
     """Heatmap of a boolean mask ``(L, S)``: dark where a query (row) may
     attend to a key (column), white where it may not. Returns the ``Figure``."""
-    from introdl.plotting import plot_heatmap
+    from introdl.figures.style import plot_heatmap
 
     fig = plot_heatmap(mask.float(), ax=ax, cmap="Greys", vmin=0, vmax=1.3,
                        colorbar=False, xlabels=tokens, ylabels=tokens,

@@ -1,7 +1,7 @@
 """Primitives for node-and-edge diagrams (networks, computational graphs).
 
 Diagrams are drawn with matplotlib, so they need no system package, render as
-SVG and PDF like every other figure, and follow :mod:`introdl.plotting`.
+SVG and PDF like every other figure, and follow :mod:`introdl.figures.style`.
 Coordinates are in data units of an axes whose aspect ratio is equal.
 """
 
@@ -11,7 +11,7 @@ import math
 
 import matplotlib.patches as mpatches
 
-from introdl.plotting import PALETTE, new_figure
+from introdl.figures.style import PALETTE, new_figure
 
 __all__ = ["new_diagram", "node", "box", "arrow", "caption", "NODE_STYLES"]
 
