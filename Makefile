@@ -35,14 +35,14 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Chapters are read, and so executed, two at a time (BOOK_JOBS): measured on 2 cores,
-# a cold build takes about 105 s instead of about 170 s one at a time.
+# Chapters are read, and so executed, two at a time (BOOK_JOBS) by sphinx-build -j:
+# see book/_ext/build.py, the one build command (also used by the build tests).
 export BOOK_JOBS ?= 2
 book: $(STAMP)
-	$(BIN)/python book/_ext/build.py build . $(JB_FLAGS)
+	$(BIN)/python book/_ext/build.py $(JB_FLAGS)
 
 pdf: book
-	$(BIN)/jupyter-book build . --builder pdflatex $(JB_FLAGS)
+	$(BIN)/python book/_ext/build.py --builder latex $(JB_FLAGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -m "not book" -n 2 -q
@@ -65,7 +65,7 @@ lock: $(STAMP)
 	mv requirements.lock requirements.txt
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis conf.py
 
 distclean: clean
 	rm -rf $(VENV)

@@ -1,7 +1,5 @@
-"""Every public function and class of introdl is exported, documented, and listed in
-the book's API reference."""
-
-from __future__ import annotations
+"""Every public function and class of introdl, its subpackages included, is
+exported, documented, and listed in the book's API reference."""
 
 import importlib
 import inspect
@@ -14,8 +12,9 @@ import pytest
 import introdl
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(m.name for m in pkgutil.iter_modules(introdl.__path__)
-                 if not m.name.startswith("_"))
+MODULES = sorted(m.name.removeprefix("introdl.")
+                 for m in pkgutil.walk_packages(introdl.__path__, "introdl.")
+                 if not m.name.rsplit(".", 1)[-1].startswith("_") and not m.ispkg)
 
 
 def public_definitions(module):

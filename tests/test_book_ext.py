@@ -1,50 +1,161 @@
-"""The book's Sphinx extension: which package modules a chapter depends on."""
-
-from __future__ import annotations
+"""The book's Sphinx extension: which package modules a chapter depends on, the
+fingerprint in the cache key, and the check of the versions it relies on."""
 
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
-from introdl_book import (closure, direct_dependencies, fingerprints,  # noqa: E402
-                          module_dependencies, package_modules)
+from introdl_book import (CHECKED_VERSIONS, FINGERPRINT_KEY,  # noqa: E402
+                          check_versions, closure, direct_dependencies, fingerprints,
+                          is_notebook, mark_fingerprint, module_dependencies,
+                          package_modules)
+from sphinx.errors import ExtensionError  # noqa: E402
 
 MODULES = package_modules(ROOT / "code")
 
 
+def cell(code: str, options: str = ":tags: [remove-cell]\n") -> str:
+    return f"```{{code-cell}} ipython3\n{options}\n{code}\n```\n"
+
+
+def test_modules_of_subpackages_have_dotted_names():
+    assert {"checks", "__init__", "figures.style", "figures.__init__",
+            "experiments.__init__"} <= set(MODULES)
+
+
 def test_every_import_form_is_found():
-    source = """
-from introdl.backprop import Value
-from introdl.perceptron import linearly_separable_data, xor_data
-from introdl.losses import (mse,
-                            cross_entropy)
-import introdl.attention
-from introdl import corpus, text
-```{literalinclude} ../../code/introdl/optim.py
-"""
+    source = "\n".join([
+        cell("from introdl.activations import sigmoid"),
+        cell("from introdl.losses import (mse,\n                            cross_entropy)"),
+        cell("import introdl.figures.style\nfrom introdl import checks, corpus"),
+        cell("from introdl.figures import diagrams\n%config X = 1"),
+        "```{literalinclude} ../../code/introdl/optim.py\n:pyobject: SGD\n```\n",
+    ])
     deps = direct_dependencies(source, MODULES)
-    assert {"backprop", "perceptron", "losses", "attention", "corpus", "text",
-            "optim"} <= deps
-    assert "rnn" not in deps
+    assert {"activations", "losses", "figures.style", "figures.__init__", "checks",
+            "corpus", "figures.diagrams", "optim", "__init__"} <= deps
+    assert "attention" not in deps
 
 
-def test_closure_follows_imports_between_modules():
+def test_imports_in_prose_or_other_fences_do_not_count():
+    source = ("Write `from introdl.attention import x` in your code.\n\n"
+              "```python\nfrom introdl.transformer import TinyGPT\n```\n"
+              + cell("import math"))
+    assert direct_dependencies(source, MODULES) == set()
+
+
+def test_a_cell_that_does_not_parse_still_counts_its_imports():
+    source = cell("from introdl.losses import mse\nmse(  # meant to fail")
+    assert "losses" in direct_dependencies(source, MODULES)
+
+
+def test_closure_follows_imports_between_modules_and_into_subpackages():
     graph = module_dependencies(MODULES)
-    assert "_checks" in graph["activations"]
-    assert {"activations", "_checks"} <= closure({"perceptron"}, graph)
+    assert "checks" in graph["activations"]
+    assert "figures.style" in graph["figures.diagrams"]
+    assert {"figures.diagrams", "figures.style", "figures.__init__"} <= closure(
+        {"figures.diagrams"}, graph)
+
+
+def write_package(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / "code" / "introdl" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 def test_fingerprint_changes_only_with_what_a_chapter_uses(tmp_path):
-    code = tmp_path / "code" / "introdl"
-    code.mkdir(parents=True)
-    (code / "a.py").write_text("from introdl.b import f\n")
-    (code / "b.py").write_text("def f(): pass\n")
-    (code / "c.py").write_text("def g(): pass\n")
-    sources = {"uses_a": "from introdl.a import f\n", "uses_c": "import introdl.c\n"}
+    write_package(tmp_path, {
+        "__init__.py": "", "a.py": "from introdl.b import f\n", "b.py": "def f(): pass\n",
+        "c.py": "def g(): pass\n", "figures/__init__.py": "",
+        "figures/one.py": "from introdl.a import f\n", "figures/two.py": "x = 2\n"})
+    sources = {"uses_a": cell("from introdl.a import f"),
+               "uses_c": cell("import introdl.c"),
+               "uses_fig_one": cell("from introdl.figures.one import f"),
+               "uses_fig_two": cell("from introdl.figures import two")}
     before = fingerprints(sources, tmp_path)
-    (code / "b.py").write_text("def f(): return 1\n")
+    (tmp_path / "code/introdl/b.py").write_text("def f(): return 1\n")
     after = fingerprints(sources, tmp_path)
     assert before["uses_a"] != after["uses_a"]  # b reached through a
+    assert before["uses_fig_one"] != after["uses_fig_one"]  # through figures.one, a
     assert before["uses_c"] == after["uses_c"]
+    assert before["uses_fig_two"] == after["uses_fig_two"]
+    (tmp_path / "code/introdl/figures/two.py").write_text("x = 3\n")
+    again = fingerprints(sources, tmp_path)
+    assert again["uses_fig_two"] != after["uses_fig_two"]
+    assert again["uses_fig_one"] == after["uses_fig_one"]
+
+
+def test_fingerprint_does_not_depend_on_where_the_folder_lives(tmp_path):
+    files = {"__init__.py": "", "a.py": "def f(): pass\n"}
+    write_package(tmp_path / "here", files)
+    write_package(tmp_path / "elsewhere" / "deeper", files)
+    sources = {"chapter": cell("from introdl.a import f")}
+    assert (fingerprints(sources, tmp_path / "here")
+            == fingerprints(sources, tmp_path / "elsewhere" / "deeper"))
+
+
+CHAPTER = """---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Title
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+import torch
+```
+"""
+
+
+def test_only_notebooks_are_marked():
+    assert is_notebook(CHAPTER)
+    assert not is_notebook("# A page\n\n```{code-cell} ipython3\nx = 1\n```\n")
+
+
+def test_the_fingerprint_goes_into_the_first_cells_metadata():
+    import jupytext
+
+    marked = mark_fingerprint(CHAPTER, "abc123")
+    nb = jupytext.reads(marked, fmt="md:myst")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata[FINGERPRINT_KEY] == "abc123"
+    assert code[0].metadata["tags"] == ["remove-cell"]
+    assert code[0].source == "import torch"  # the code is unchanged
+
+
+def test_the_fingerprint_goes_into_a_yaml_option_block():
+    text = CHAPTER.replace(":tags: [remove-cell]\n", "---\ntags: [remove-cell]\n---")
+    import jupytext
+
+    nb = jupytext.reads(mark_fingerprint(text, "abc123"), fmt="md:myst")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata[FINGERPRINT_KEY] == "abc123"
+    assert code[0].metadata["tags"] == ["remove-cell"]
+
+
+def test_versions_it_was_checked_with_pass():
+    check_versions(installed=lambda name: CHECKED_VERSIONS[name])
+
+
+def test_another_version_of_a_relied_on_package_fails_the_build_clearly():
+    def installed(name):
+        return "99.0" if name == "myst-nb" else CHECKED_VERSIONS[name]
+
+    with pytest.raises(ExtensionError, match=r"myst-nb 99\.0 \(checked with 1\.4\.0\)"):
+        check_versions(installed=installed)
+
+
+def test_the_installed_versions_are_the_checked_ones():
+    check_versions()  # the pins in requirements.txt agree with CHECKED_VERSIONS

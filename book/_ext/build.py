@@ -1,23 +1,56 @@
-"""``jupyter-book`` with Sphinx reading the chapters in several processes.
+"""Build the book through jupyter-book's documented route to Sphinx.
 
-Reading a chapter executes it, so with ``-j 2`` two chapters execute at once on
-a 2-core machine. jupyter-book's command line has no option for this; this
-script runs that same command line with its Sphinx call given ``jobs``.
+    python book/_ext/build.py [--builder html|latex] [sphinx-build options]
 
-    python book/_ext/build.py [jupyter-book build arguments]
+1. ``jupyter-book config sphinx .`` turns ``_config.yml`` into ``conf.py`` (a
+   generated file, never edited by hand; it is rewritten on every build).
+2. ``sphinx-build -j BOOK_JOBS`` builds it. Reading a chapter executes it, so with
+   ``-j 2`` two chapters execute at once (jupyter-book's own ``build`` command has
+   no option for parallel reading). The PDF is Sphinx's make mode,
+   ``sphinx-build -M latexpdf``.
 
-The number of processes is ``BOOK_JOBS`` (default: 2).
+``make book``, ``make pdf`` and the build tests all call this script, so the
+tests exercise the very command readers run. Outputs: ``_build/html`` or
+``_build/latex/introdl.pdf``, with the one execution cache in
+``_build/.jupyter_cache``.
 """
 
-import functools
+import argparse
 import os
+import subprocess
 import sys
+from pathlib import Path
 
-import jupyter_book.sphinx
-from jupyter_book.cli.main import main
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def sphinx_command(builder: str, extra: list[str], jobs: int) -> list[str]:
+    """The sphinx-build call for ``builder`` (``html`` or ``latex``)."""
+    sphinx = [sys.executable, "-m", "sphinx"]
+    if builder == "latex":  # LaTeX, then the PDF through Sphinx's generated Makefile
+        return sphinx + ["-M", "latexpdf", str(ROOT), str(ROOT / "_build"),
+                         "-j", str(jobs), *extra]
+    return sphinx + ["-b", builder, "-j", str(jobs), *extra,
+                     str(ROOT), str(ROOT / "_build" / builder)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--builder", default="html", choices=["html", "latex"])
+    args, extra = parser.parse_known_args(argv)
+    jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    subprocess.run([str(BIN / "jupyter-book"), "config", "sphinx", str(ROOT)],
+                   check=True, stdout=subprocess.DEVNULL)
+    # The book's own extensions (_config.yml: sphinx.local_extensions), and the
+    # package of THIS folder for Sphinx and for the kernels that execute the
+    # chapters, even where an installed copy points to another folder: the code
+    # that runs is the code whose fingerprint keys the cache.
+    paths = [ROOT / "book" / "_ext", ROOT / "code"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(p) for p in paths] + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    return subprocess.run(sphinx_command(args.builder, extra, jobs), env=env).returncode
+
 
 if __name__ == "__main__":
-    jobs = int(os.environ.get("BOOK_JOBS", "2"))
-    jupyter_book.sphinx.build_sphinx = functools.partial(
-        jupyter_book.sphinx.build_sphinx, jobs=jobs)
     sys.exit(main())

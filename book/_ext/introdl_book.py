@@ -1,86 +1,161 @@
 """Sphinx extension of the book: chapters re-execute when the code they use changes.
 
-myst-nb's execution cache keys a notebook on its code cells only, so an edit
-to ``code/introdl/`` would leave old numbers and figures in the book. This
-extension gives every chapter a *fingerprint*: a hash of the package modules
-it uses (found from its ``introdl`` imports and ``literalinclude`` paths,
-closed over the imports between modules) and of ``requirements.txt``.
+myst-nb's execution cache (jupyter-cache) keys a notebook on its code cells and
+their metadata. By itself it would keep old outputs after an edit to
+``code/introdl/``. This extension gives every chapter a *fingerprint*: a hash of
+the package modules it uses (found from its ``introdl`` imports and
+``literalinclude`` paths, closed over the imports between modules, subpackages
+included) and of ``requirements.txt``. The fingerprint is written into the
+metadata of the chapter's first code cell as the chapter is read
+(``source-read``), so it is part of the key the cache matches on:
 
-* On ``builder-inited``, a chapter whose fingerprint differs from the one
-  recorded with its cached outputs loses its cache record, so it is executed
-  again when read.
-* On ``env-get-outdated``, the same chapters are handed to Sphinx to be read
-  again, even though their source file did not change.
+* a chapter whose code changed misses the cache and is executed again, wherever
+  the folder lives and whatever command builds it (no bookkeeping by path);
+* on ``env-get-outdated`` the chapters whose fingerprint changed are handed to
+  Sphinx to be read again, though their own file did not change.
 
 A prose-only edit changes no fingerprint and no code cell, so it re-executes
 nothing; an unchanged rebuild reads nothing.
 
-It also writes each chapter's executed notebook (outputs included, from the
-cache) next to the page's sources and offers it in the page's download menu,
-and provides the ``figure-gallery`` directive: every numbered figure of the
-book with its caption and a link back to it (in LaTeX: a list of figures).
+It also offers each chapter's executed notebook in the page's download menu,
+provides the ``figure-gallery`` directive (every numbered figure with its caption
+and a link back; in LaTeX a list of figures), and writes the bibliography without
+docutils' ``role="list"`` (its entries are not list items, which screen readers
+reject).
+
+Where it relies on other packages beyond their documented interfaces, it says so
+and :func:`check_versions` refuses to run with versions it was not checked with.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
-import json
 import re
+from importlib import metadata
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.errors import ExtensionError
 from sphinx.util.docutils import SphinxDirective
 
 PACKAGE = "introdl"
-# "from introdl[.mod] import names" (names on one line, or in parentheses over
-# several) or "import introdl[.mod]"
-_IMPORT = re.compile(
-    rf"^[ \t]*(?:from[ \t]+{PACKAGE}(?:\.(\w+))?[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)"
-    rf"|import[ \t]+{PACKAGE}(?:\.(\w+))?)", re.M)
-_INCLUDE = re.compile(rf"code/{PACKAGE}/(\w+)\.py")
+FINGERPRINT_KEY = "introdl_fingerprint"
+_INCLUDE = re.compile(rf"code/{PACKAGE}/([\w/]+)\.py")
+_CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 
+#: The versions whose internals this extension uses, and what it uses of each.
+#: An upgrade must be checked by hand against these uses, then the pins changed.
+CHECKED_VERSIONS = {
+    # myst_nb.core.read.create_nb_reader and env.mystnb_config (executed notebooks)
+    "myst-nb": "1.4.0",
+    # jupyter_cache.get_cache(...).merge_match_into_notebook, hashing cell metadata
+    "jupyter-cache": "1.0.1",
+    # the parallel-read declarations below, and the citation visitor's markup
+    "sphinx": "7.4.7",
+    "docutils": "0.21.2",
+    "sphinx-multitoc-numbering": "0.1.3",
+    "sphinx-mathjax-offline": "0.0.2",
+    "sphinx-jupyterbook-latex": "1.0.0",
+    # the theme reads context["ipynb_source"] for its download menu
+    "sphinx-book-theme": "1.3.0",
+}
+
+
+def check_versions(installed=metadata.version) -> None:
+    """Fail the build with a clear message if a package this extension relies on
+    has a version other than the one it was checked with."""
+    wrong = []
+    for name, expected in CHECKED_VERSIONS.items():
+        try:
+            found = installed(name)
+        except metadata.PackageNotFoundError:
+            found = None
+        if found is not None and found != expected:
+            wrong.append(f"{name} {found} (checked with {expected})")
+    if wrong:
+        raise ExtensionError(
+            "introdl_book relies on internals of these packages and was checked "
+            "with other versions: " + "; ".join(wrong) + ". Check book/_ext/"
+            "introdl_book.py against them, then update CHECKED_VERSIONS.")
+
+
+# ---- which package modules a text uses ------------------------------------------
 
 def package_modules(code_dir: Path) -> dict[str, Path]:
-    """Module name -> file, for the flat package in ``code_dir/introdl``."""
-    return {p.stem: p for p in sorted((code_dir / PACKAGE).glob("*.py"))}
+    """Dotted module name (``"losses"``, ``"figures.style"``, ``"__init__"``,
+    ``"figures.__init__"``) -> file, for the package in ``code_dir/introdl``."""
+    base = code_dir / PACKAGE
+    return {str(p.relative_to(base).with_suffix("")).replace("/", "."): p
+            for p in sorted(base.rglob("*.py")) if "__pycache__" not in p.parts}
 
 
-def _names(match, modules) -> set[str]:
-    sub, imported, plain = match.group(1), match.group(2), match.group(3)
-    if sub or plain:
-        return {sub or plain}
-    if imported is None:  # a bare "import introdl": everything
-        return set(modules)
-    names = {n.strip() for n in re.split(r"[,\s()]+", imported) if n.strip()}
-    if "*" in names:
-        return set(modules)
-    return ({n for n in names if n in modules} or set()) | {"__init__"}
+def _with_parents(name: str, modules) -> set[str]:
+    """``name`` and the ``__init__`` of every package on its way."""
+    parts = name.split(".")
+    found = {name} if name in modules else set()
+    for i in range(len(parts)):
+        init = ".".join(parts[:i] + ["__init__"])
+        if init in modules:
+            found.add(init)
+    return found
+
+
+def _resolve(dotted: str, names: list[str], modules) -> set[str]:
+    """Modules used by ``from <dotted> import names`` (``import <dotted>`` when
+    ``names`` is empty), ``dotted`` being absolute."""
+    if dotted != PACKAGE and not dotted.startswith(PACKAGE + "."):
+        return set()
+    sub = dotted[len(PACKAGE) + 1:]
+    deps = _with_parents(sub, modules) if sub else {"__init__"} & set(modules)
+    if sub and sub + ".__init__" in modules:  # a subpackage
+        deps.add(sub + ".__init__")
+    for name in names:
+        if name == "*":
+            prefix = sub + "." if sub else ""
+            deps |= {m for m in modules if m.startswith(prefix)}
+        else:
+            deps |= _with_parents(f"{sub}.{name}" if sub else name, modules)
+    return deps
+
+
+def _imports(tree: ast.AST, modules) -> set[str]:
+    deps = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            deps |= _resolve(node.module, [a.name for a in node.names], modules)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                deps |= _resolve(alias.name, [], modules)
+    return deps
+
+
+def _parse_code(code: str) -> ast.AST:
+    """Parse a notebook cell; IPython magics and shell lines are blanked."""
+    lines = ["" if line.lstrip().startswith(("%", "!")) else line
+             for line in code.splitlines()]
+    try:
+        return ast.parse("\n".join(lines))
+    except SyntaxError:  # a cell meant to fail still counts for its imports
+        return ast.parse("\n".join(line for line in lines
+                                   if line.lstrip().startswith(("from ", "import "))))
 
 
 def direct_dependencies(text: str, modules: dict[str, Path]) -> set[str]:
-    """Package modules that ``text`` (a chapter or a module) imports or includes."""
-    deps = set(_INCLUDE.findall(text))
-    for match in _IMPORT.finditer(text):
-        deps |= _names(match, modules)
-    return deps & set(modules)
+    """Package modules that a chapter's code cells import or its text includes."""
+    deps = set()
+    for include in _INCLUDE.findall(text):
+        deps |= _with_parents(include.replace("/", "."), modules)
+    for _fence, body in _CODE_CELL.findall(text):
+        body = re.sub(r"\A(?:---\n.*?\n---\n|(?::[\w-]+:[^\n]*\n)+)", "", body, flags=re.S)
+        deps |= _imports(_parse_code(body), modules)
+    return deps
 
 
 def module_dependencies(modules: dict[str, Path]) -> dict[str, set[str]]:
     """Module -> the package modules its source imports (parsed with ``ast``)."""
-    graph = {}
-    for name, path in modules.items():
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                deps |= direct_dependencies(
-                    f"from {node.module} import "
-                    + ", ".join(a.name for a in node.names), modules)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    deps |= direct_dependencies(f"import {alias.name}", modules)
-        graph[name] = deps - {name}
-    return graph
+    return {name: _imports(ast.parse(path.read_text()), modules) - {name}
+            for name, path in modules.items()}
 
 
 def closure(start: set[str], graph: dict[str, set[str]]) -> set[str]:
@@ -97,7 +172,8 @@ def closure(start: set[str], graph: dict[str, set[str]]) -> set[str]:
 def fingerprints(sources: dict[str, str], root: Path) -> dict[str, str]:
     """Key -> hash of the package modules its source depends on, and of the pins.
 
-    The package is parsed once for all sources.
+    The hash covers module names and contents, never paths, so it is the same
+    wherever the folder lives. The package is parsed once for all sources.
     """
     modules = package_modules(root / "code")
     graph = module_dependencies(modules)
@@ -113,65 +189,78 @@ def fingerprints(sources: dict[str, str], root: Path) -> dict[str, str]:
     return result
 
 
-def _chapter_fingerprints(app) -> dict[str, str]:
+# ---- the fingerprint in the cache key ---------------------------------------------
+
+def is_notebook(text: str) -> bool:
+    """A chapter: a MyST notebook, whose front matter names a kernel."""
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    return bool(match) and re.search(r"^kernelspec:", match.group(1), re.M) is not None
+
+
+def mark_fingerprint(text: str, fingerprint: str) -> str:
+    """``text`` with ``fingerprint`` in the metadata of its first code cell.
+
+    The cell keeps its source; jupyter-cache hashes cell metadata with the
+    code, so outputs cached under another fingerprint no longer match.
+    """
+    match = _CODE_CELL.search(text)
+    if match is None:
+        return text
+    line = f"{FINGERPRINT_KEY}: {fingerprint}"
+    at = match.start(2)
+    if text.startswith("---\n", at):  # options as a YAML block
+        return text[:at + 4] + line + "\n" + text[at + 4:]
+    return text[:at] + ":" + line + "\n" + text[at:]  # options as ":key: value"
+
+
+def _chapter_sources(app) -> dict[str, str]:
     sources = {}
     for docname in app.env.found_docs:
         path = Path(app.env.doc2path(docname))
         if path.suffix == ".md" and path.exists():
-            sources[docname] = path.read_text()
-    return fingerprints(sources, Path(app.confdir))
+            text = path.read_text(encoding="utf-8")
+            if is_notebook(text):
+                sources[docname] = text
+    return sources
 
 
-def _cache_dir(app) -> Path:
-    # myst-nb resolves the cache folder on builder-inited (before us)
-    return Path(app.env.mystnb_config.execution_cache_path)
-
-
-def invalidate_cache(app) -> None:
-    """Drop the cached outputs of chapters whose dependencies changed."""
-    if app.env.mystnb_config.execution_mode != "cache":
-        return
-    from jupyter_cache import get_cache
-
-    root = Path(app.confdir)
-    store = _cache_dir(app) / "introdl-fingerprints.json"
-    old = json.loads(store.read_text()) if store.exists() else {}
-    new = fingerprints({str(p): p.read_text() for p in sorted(root.glob("book/**/*.md"))},
-                       root)
-    stale = {p for p, fp in new.items() if old.get(p) not in (None, fp)}
-    if stale:
-        cache = get_cache(str(_cache_dir(app)))
-        for record in cache.list_cache_records():
-            if record.uri in stale:
-                cache.remove_cache(record.pk)
-    store.parent.mkdir(parents=True, exist_ok=True)
-    store.write_text(json.dumps(new, indent=1, sort_keys=True))
+def add_fingerprint(app, docname: str, source: list[str]) -> None:
+    """``source-read``: put the chapter's fingerprint into its cache key."""
+    if is_notebook(source[0]):
+        fingerprint = fingerprints({docname: source[0]}, Path(app.confdir))[docname]
+        source[0] = mark_fingerprint(source[0], fingerprint)
 
 
 def outdated_chapters(app, env, added, changed, removed):
     """Tell Sphinx to re-read chapters whose dependencies changed."""
-    current = _chapter_fingerprints(app)
+    current = fingerprints(_chapter_sources(app), Path(app.confdir))
     previous = getattr(env, "introdl_fingerprints", {})
     env.introdl_fingerprints = current
     return [d for d, fp in current.items()
             if d in previous and previous[d] != fp and d not in added | changed]
 
 
-def executed_notebook(app, docname: str):
-    """The chapter as a notebook with the outputs of its cached execution."""
+def executed_notebook(app, docname: str) -> str | None:
+    """The chapter as a notebook with the outputs of its cached execution.
+
+    myst-nb writes ``jupyter_execute/<doc>.ipynb`` too, but without outputs when
+    they came from the cache, so the notebook is read again as myst-nb reads it
+    (an internal of myst-nb: see CHECKED_VERSIONS) and merged with the cache.
+    """
     import nbformat
     from jupyter_cache import get_cache
     from myst_nb.core.read import create_nb_reader
 
     path = app.env.doc2path(docname)
-    text = Path(path).read_text(encoding="utf-8")
-    reader = create_nb_reader(str(path), app.env.myst_config, app.env.mystnb_config,
-                              text)
+    text = [Path(path).read_text(encoding="utf-8")]
+    add_fingerprint(app, docname, text)  # as the chapter was read
+    config = app.env.mystnb_config
+    reader = create_nb_reader(str(path), app.env.myst_config, config, text[0])
     if reader is None:
         return None
-    nb = reader.read(text)
     try:
-        _, nb = get_cache(str(_cache_dir(app))).merge_match_into_notebook(nb)
+        cache = get_cache(str(config.execution_cache_path))
+        _, nb = cache.merge_match_into_notebook(reader.read(text[0]))
     except KeyError:  # not executed (e.g. a page without code)
         return None
     nb.metadata.pop("source_map", None)
@@ -179,7 +268,7 @@ def executed_notebook(app, docname: str):
 
 
 def offer_notebook(app, pagename, templatename, context, doctree):
-    """Write ``_sources/<page>.ipynb`` and add it to the download menu."""
+    """Write ``_sources/<page>.ipynb``; the theme lists it in the download menu."""
     if doctree is None or "kernelspec" not in app.env.metadata.get(pagename, {}):
         return
     content = executed_notebook(app, pagename)
@@ -188,13 +277,7 @@ def offer_notebook(app, pagename, templatename, context, doctree):
     target = Path(app.outdir, "_sources", pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(content, encoding="utf-8")
-    for group in context.get("header_buttons", []):
-        if group.get("label") == "download-buttons":
-            group["buttons"].insert(0, {
-                "type": "link", "text": ".ipynb", "icon": "fas fa-code",
-                "url": context["pathto"]("_sources/" + pagename + ".ipynb", 1),
-                "tooltip": "Download the executed notebook",
-                "label": "download-notebook-button"})
+    context["ipynb_source"] = pagename + ".ipynb"  # read by the theme at priority 501
 
 
 class gallery_node(nodes.General, nodes.Element):
@@ -207,7 +290,9 @@ class FigureGallery(SphinxDirective):
     def run(self):
         if self.env.app.builder.format == "latex":
             return [nodes.raw("", r"\listoffigures", format="latex")]
-        return [gallery_node()]
+        # The captions, with their math, are copied in after reading; an empty
+        # formula tells Sphinx's math domain that this page has math to render.
+        return [gallery_node("", nodes.math("", ""))]
 
 
 def _figure_entries(app, fromdoc):
@@ -277,19 +362,19 @@ def fill_gallery(app, doctree, fromdoc):
         placeholder.replace_self(grid)
 
 
-def gallery_needs_math(app, pagename, templatename, context, doctree):
-    """The gallery's captions carry math, copied in after reading: load MathJax."""
-    if doctree is not None and any(
-            "introdl-gallery" in n["classes"] for n in doctree.findall(nodes.container)):
-        app.env.get_domain("math").data["has_equations"][pagename] = True
+def visit_citation(self, node):
+    """A bibliography entry, as docutils writes it but without ``role="list"`` on
+    the group: its entries are not list items, which screen readers reject."""
+    if not isinstance(node.previous_sibling(), type(node)):
+        self.body.append('<div class="citation-list">\n')
+    self.body.append(self.starttag(node, "div", classes=[node.tagname],
+                                   role="doc-biblioentry"))
 
 
-def fix_citation_list(app, pagename, templatename, context, doctree):
-    """docutils marks the bibliography ``role="list"`` but its entries are not list
-    items, which screen readers (and axe-core) reject: drop the role."""
-    if "body" in context:
-        context["body"] = context["body"].replace(
-            '<div role="list" class="citation-list">', '<div class="citation-list">')
+def depart_citation(self, node):
+    self.body.append("</div>\n")
+    if not isinstance(node.next_node(descend=False, siblings=True), type(node)):
+        self.body.append("</div>\n")
 
 
 #: Extensions that are safe for parallel reading but do not say so, and why.
@@ -305,7 +390,8 @@ _PARALLEL_SAFE = {
 
 def _declare_parallel_safe(app) -> None:
     """Without these declarations Sphinx reads, and so executes, the chapters one
-    by one instead of in parallel."""
+    by one instead of in parallel. (Sphinx reads the flags from its extension
+    registry; the versions are checked in CHECKED_VERSIONS.)"""
     for name in _PARALLEL_SAFE:
         extension = app.extensions.get(name)
         if extension is not None:
@@ -314,14 +400,14 @@ def _declare_parallel_safe(app) -> None:
 
 
 def setup(app):
+    check_versions()
     _declare_parallel_safe(app)
-    app.connect("html-page-context", fix_citation_list)
-    app.connect("html-page-context", gallery_needs_math, priority=400)
+    app.add_node(nodes.citation, override=True, html=(visit_citation, depart_citation))
     app.add_node(gallery_node)
     app.add_directive("figure-gallery", FigureGallery)
     app.connect("doctree-resolved", fill_gallery)
-    app.connect("builder-inited", invalidate_cache, priority=900)
+    app.connect("source-read", add_fingerprint)
     app.connect("env-get-outdated", outdated_chapters)
-    app.connect("html-page-context", offer_notebook, priority=900)
-    return {"version": "1.0", "parallel_read_safe": True,
-            "parallel_write_safe": True, "env_version": 1}
+    app.connect("html-page-context", offer_notebook, priority=500)
+    return {"version": "2.0", "parallel_read_safe": True,
+            "parallel_write_safe": True, "env_version": 2}

@@ -1,15 +1,16 @@
 """The build itself: the execution cache is never stale, and builds are deterministic.
 
-Each test builds a small copy of the book (the introduction, the perceptron chapter and
-the appendices) in a temporary folder, so the real build is left alone.
+Each test builds a small copy of the book (the introduction, two chapters and two
+appendices) in a temporary folder with the command ``make book`` runs
+(``book/_ext/build.py``), so the real build is left alone. Every edit a test
+makes is undone when it ends, so the tests do not depend on their order.
 """
-
-from __future__ import annotations
 
 import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,88 +24,135 @@ parts:
     numbered: true
     chapters:
       - file: book/lecture1/perceptron
+      - file: book/lecture1/loss
   - caption: Appendices
     chapters:
       - file: book/appendix/glossary
       - file: book/appendix/bibliography
 """
-CHAPTER = "book/lecture1/perceptron"
+PERCEPTRON, LOSS = "book/lecture1/perceptron", "book/lecture1/loss"
 
 
 def make_copy(dest: Path) -> Path:
     for name in ("_config.yml", "references.bib", "requirements.txt"):
         shutil.copy(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "book", dest / "book")
+    shutil.copytree(ROOT / "book", dest / "book",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "code" / "introdl", dest / "code" / "introdl",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (dest / "_toc.yml").write_text(TOC)
     return dest
 
 
-def build(root: Path) -> str:
-    """Build the HTML of the copy; return the log. Fails the test on any warning."""
-    jb = Path(sys.executable).with_name("jupyter-book")
-    run = subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"],
-                         capture_output=True, text=True)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return run.stdout
+def build(root: Path, *, ok: bool = True) -> str:
+    """Build the copy's HTML as ``make book`` does; return the log. With ``ok``
+    the build must succeed with no warning, otherwise it must fail."""
+    run = subprocess.run([sys.executable, str(root / "book/_ext/build.py"),
+                          "-W", "-n", "--keep-going"], capture_output=True, text=True)
+    log = run.stdout + run.stderr
+    assert (run.returncode == 0) == ok, log[-4000:]
+    return log
 
 
-def executed(log: str) -> int:
-    return len(re.findall(r"Executing notebook", log))
+def executed(log: str) -> list[str]:
+    """The chapters the build executed."""
+    return sorted(re.findall(r"(book/\S+)\.md: Executing notebook", log))
 
 
 def reread(log: str) -> list[str]:
     return re.findall(r"reading sources\.\.\. .*?\[\s*\d+%\]\s+(\S+)", log)
 
 
+@contextmanager
+def edited(path: Path, old: str, new: str):
+    """Replace ``old`` by ``new`` in ``path`` for the block, then restore it."""
+    original = path.read_text()
+    assert old in original, f"{old!r} is not in {path}"
+    path.write_text(original.replace(old, new, 1))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+
+
 @pytest.fixture(scope="module")
 def book_copy(tmp_path_factory):
     root = make_copy(tmp_path_factory.mktemp("book"))
-    log = build(root)
-    assert executed(log) == 1
+    assert [Path(c).name for c in executed(build(root))] == ["loss", "perceptron"]
     return root
 
 
 def test_unchanged_rebuild_reads_and_executes_nothing(book_copy):
     log = build(book_copy)
-    assert executed(log) == 0
+    assert executed(log) == []
     assert reread(log) == []
 
 
 def test_prose_edit_rereads_but_executes_nothing(book_copy):
-    md = book_copy / f"{CHAPTER}.md"
-    md.write_text(md.read_text().replace("This chapter takes it apart.",
-                                         "This chapter takes it apart, piece by piece."))
-    log = build(book_copy)
-    assert executed(log) == 0
-    assert CHAPTER in " ".join(reread(log))
+    md = book_copy / f"{PERCEPTRON}.md"
+    with edited(md, "This chapter takes it apart.", "This chapter takes it apart, "
+                "piece by piece."):
+        log = build(book_copy)
+    assert executed(log) == []
+    assert PERCEPTRON in " ".join(reread(log))
+    build(book_copy)
 
 
-def test_edit_to_a_module_the_chapter_uses_reexecutes_it(book_copy):
-    module = book_copy / "code" / "introdl" / "activations.py"
-    module.write_text(module.read_text() + "\n# an edit\n")
-    log = build(book_copy)
-    assert executed(log) == 1
-    assert executed(build(book_copy)) == 0  # and the new result is cached
+def test_edit_to_a_module_reexecutes_exactly_the_chapters_using_it(book_copy):
+    perceptron = book_copy / "code/introdl/perceptron.py"
+    with edited(perceptron, '"""', '"""An edit. '):
+        log = build(book_copy)
+        assert executed(log) == [f"{book_copy}/{PERCEPTRON}"]
+        assert executed(build(book_copy)) == []  # and the new result is cached
+    assert executed(build(book_copy)) == []  # the old outputs are still cached
 
 
 def test_edit_to_a_module_reached_only_through_imports_reexecutes(book_copy):
-    module = book_copy / "code" / "introdl" / "_checks.py"  # used by activations.py
-    module.write_text(module.read_text() + "\n# an edit\n")
-    assert executed(build(book_copy)) == 1
+    checks = book_copy / "code/introdl/checks.py"  # imported by the core modules
+    with edited(checks, '"""', '"""An edit. '):
+        assert len(executed(build(book_copy))) == 2
+    build(book_copy)
+
+
+def test_edit_in_a_subpackage_reexecutes_only_its_chapter(book_copy):
+    figures = book_copy / "code/introdl/figures/perceptron.py"
+    with edited(figures, '"""', '"""An edit. '):
+        assert executed(build(book_copy)) == [f"{book_copy}/{PERCEPTRON}"]
+    build(book_copy)
 
 
 def test_edit_to_an_unrelated_module_executes_nothing(book_copy):
-    module = book_copy / "code" / "introdl" / "tasks.py"
-    module.write_text(module.read_text() + "\n# an edit\n")
-    assert executed(build(book_copy)) == 0
+    tasks = book_copy / "code/introdl/tasks.py"
+    with edited(tasks, '"""', '"""An edit. '):
+        assert executed(build(book_copy)) == []
 
 
-def outputs(root: Path) -> list:
+@pytest.mark.parametrize("how", ["copy", "move"])
+def test_a_moved_folder_never_shows_stale_outputs(book_copy, tmp_path, how):
+    """Build, copy or move the folder with its _build (file times kept), break the
+    perceptron so that the chapter's own check against PyTorch fails, rebuild:
+    the build fails. Undo the edit: it passes again."""
+    elsewhere = tmp_path / "elsewhere" / "book"
+    elsewhere.parent.mkdir()
+    if how == "copy":
+        shutil.copytree(book_copy, elsewhere, symlinks=True)
+    else:
+        moved_from = tmp_path / "original"
+        shutil.copytree(book_copy, moved_from, symlinks=True)
+        moved_from.rename(elsewhere)
+    perceptron = elsewhere / "code/introdl/perceptron.py"
+    with edited(perceptron, "return g(z)", "return g(z) + 0.5"):
+        log = build(elsewhere, ok=False)
+        assert f"{elsewhere}/{PERCEPTRON}.md: Executing notebook" in log
+        assert "Using cached notebook" not in log.split(PERCEPTRON)[-1]
+    build(elsewhere)  # undone: passes, with the outputs cached for this code
+    assert executed(build(elsewhere)) == []
+
+
+def outputs(root: Path, chapter: str) -> list:
     import nbformat
 
-    nb = nbformat.read(root / "_build/html/_sources" / f"{CHAPTER}.ipynb", as_version=4)
+    nb = nbformat.read(root / "_build/html/_sources" / f"{chapter}.ipynb", as_version=4)
     return [c.outputs for c in nb.cells if c.cell_type == "code"]
 
 
@@ -117,6 +165,14 @@ def test_two_clean_builds_are_identical(tmp_path_factory):
     second = make_copy(tmp_path_factory.mktemp("second"))
     build(first)
     build(second)
-    assert outputs(first) == outputs(second)  # cell outputs and glued numbers
+    for chapter in (PERCEPTRON, LOSS):  # cell outputs and glued numbers
+        assert outputs(first, chapter) == outputs(second, chapter)
     one, two = figures(first), figures(second)
-    assert len(one) >= 3 and one == two  # byte-identical SVG figures
+    assert len(one) >= 5 and one == two  # byte-identical SVG figures
+
+
+def test_the_downloadable_notebook_has_the_outputs_of_the_page(book_copy):
+    cells = outputs(book_copy, PERCEPTRON)
+    assert sum(1 for out in cells if out) >= 5
+    page = (book_copy / f"_build/html/{PERCEPTRON}.html").read_text()
+    assert "download-notebook-button" in page

@@ -1,0 +1,158 @@
+"""Shown code is code a reader can copy.
+
+Every object a chapter shows with ``literalinclude`` is taken as Sphinx takes it,
+in the book's order, and executed in one clean namespace that holds only the
+book's preamble (``book/preamble.py``) and the blocks shown before it. A block
+passes when it executes and every global name its functions use resolves to the
+standard library, torch, or something shown earlier: what a reader gets by
+pasting the blocks, in order, into one file.
+
+Run ``python tests/test_snippets.py`` for the whole list with each verdict.
+"""
+
+import builtins
+import dis
+import re
+import textwrap
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from sphinx.pycode import ModuleAnalyzer
+
+ROOT = Path(__file__).resolve().parents[1]
+PREAMBLE = ROOT / "book" / "preamble.py"
+
+#: Shown objects that cannot run pasted on their own, each with its reason.
+#: The test fails if one of them starts to pass (then remove it from here).
+EXCEPTIONS: dict[str, str] = {}
+
+_DIRECTIVE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{literalinclude\}[ \t]+(?P<path>\S+)[ \t]*\n"
+    r"(?P<options>(?:[ \t]*:[\w-]+:.*\n)*)", re.M)
+
+
+@dataclass
+class Snippet:
+    chapter: str  # e.g. "book/lecture1/perceptron"
+    path: Path
+    pyobject: str | None
+    source: str
+
+    @property
+    def key(self) -> str:
+        return f"{Path(self.chapter).name}:{self.pyobject or self.path.name}"
+
+
+def toc_chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            names.append(chapter["file"])
+            names += [s["file"] for s in chapter.get("sections", [])]
+    return names
+
+
+def extract(path: Path, pyobject: str | None) -> str:
+    """The lines Sphinx's ``literalinclude`` shows (``:pyobject:`` or whole file)."""
+    lines = path.read_text().splitlines(keepends=True)
+    if pyobject is None:
+        return "".join(lines)
+    tags = ModuleAnalyzer.for_file(str(path), "").find_tags()
+    if pyobject not in tags:  # the build fails on it too
+        raise LookupError(f"{pyobject} is not in {path.name}")
+    _kind, start, end = tags[pyobject]
+    return "".join(lines[start - 1:end])
+
+
+def snippets() -> list[Snippet]:
+    found = []
+    for chapter in toc_chapters():
+        text = (ROOT / f"{chapter}.md").read_text()
+        for match in _DIRECTIVE.finditer(text):
+            options = dict(re.findall(r":([\w-]+):[ \t]*(.*)", match["options"]))
+            path = (ROOT / chapter).parent / match["path"]
+            if path.suffix != ".py":
+                continue
+            try:
+                source = extract(path, options.get("pyobject"))
+            except (LookupError, OSError) as error:
+                source = f"raise LookupError({str(error)!r})\n"
+            found.append(Snippet(chapter, path.resolve(), options.get("pyobject"),
+                                 source))
+    return found
+
+
+def global_names(code: types.CodeType) -> set[str]:
+    """Names that ``code`` and every function nested in it look up as globals."""
+    names = {ins.argval for ins in dis.get_instructions(code)
+             if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= global_names(const)
+    return names
+
+
+def run_in_order(items: list[Snippet]) -> dict[str, str | None]:
+    """Snippet key -> None if it runs pasted after what came before, else why not."""
+    namespace: dict = {"__name__": "__book__"}
+    exec(compile(PREAMBLE.read_text(), str(PREAMBLE), "exec"), namespace)
+    verdicts = {}
+    for item in items:
+        source = textwrap.dedent(item.source)  # a method excerpt, as Sphinx shows it
+        try:
+            code = compile(source, item.key, "exec")
+            local_names = set(code.co_varnames) | set(namespace)
+            exec(code, namespace)
+        except Exception as error:  # what the reader would see
+            verdicts[item.key] = f"{type(error).__name__}: {error}"
+            continue
+        missing = sorted(n for n in global_names(code)
+                         if n not in namespace and not hasattr(builtins, n)
+                         and n not in local_names)
+        verdicts[item.key] = f"free names not shown: {missing}" if missing else None
+    return verdicts
+
+
+@pytest.fixture(scope="module")
+def verdicts():
+    return run_in_order(snippets())
+
+
+def test_the_book_shows_code_and_the_preamble_first(verdicts):
+    items = snippets()
+    assert len(items) >= 80
+    assert items[0].path == PREAMBLE.resolve()  # stated once, before any code
+
+
+def test_every_shown_object_runs_when_pasted_in_book_order(verdicts):
+    failing = {k: why for k, why in verdicts.items() if why and k not in EXCEPTIONS}
+    assert failing == {}
+
+
+def test_listed_exceptions_still_fail_and_are_few(verdicts):
+    healed = [k for k in EXCEPTIONS if verdicts.get(k) is None]
+    assert healed == [], "these run now: remove them from EXCEPTIONS"
+    assert all(reason.strip() for reason in EXCEPTIONS.values())
+    passing = sum(1 for why in verdicts.values() if why is None)
+    assert passing >= 0.95 * len(verdicts)
+
+
+def test_a_snippet_with_an_unshown_helper_is_caught():
+    """The check itself: a function calling something never shown fails."""
+    fake = Snippet("book/x", PREAMBLE, "f", "def f(x):\n    return _hidden(x)\n")
+    assert "_hidden" in run_in_order([fake])["x:f"]
+    fake = Snippet("book/x", PREAMBLE, "g", "def g(x: Missing) -> int:\n    return 1\n")
+    assert run_in_order([fake])["x:g"].startswith("NameError")
+
+
+if __name__ == "__main__":
+    results = run_in_order(snippets())
+    for key, why in results.items():
+        print(("ok   " if why is None else "FAIL ") + key + ("" if why is None
+                                                             else f"  -- {why}"))
+    ok = sum(1 for why in results.values() if why is None)
+    print(f"{ok} of {len(results)} shown objects run pasted")
