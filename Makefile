@@ -17,12 +17,13 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: help install book pdf test unit test-book bench lock clean distclean chapter
+.PHONY: help install book pdf test unit lint test-book bench lock clean distclean chapter
 
 help:
 	@echo "make book       set up .venv and build the HTML site into _build/html"
 	@echo "make test       set up .venv, build the book and run every test"
-	@echo "make unit       the package's unit tests only (fast)"
+	@echo "make unit       lint and the package's fast unit tests"
+	@echo "make lint       ruff over code, tests, the book's extension, benchmarks"
 	@echo "make pdf        build the PDF into _build/latex/introdl.pdf (needs TeX Live)"
 	@echo "make chapter CH=book/lecture1/perceptron   execute one chapter to a notebook"
 	@echo "make bench      build-time and speed benchmarks (prints figures)"
@@ -44,13 +45,18 @@ book: $(STAMP)
 pdf: book
 	$(BIN)/python book/_ext/build.py --builder latex $(JB_FLAGS)
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest -m "not book" -n 2 -q
+lint: $(STAMP)
+	$(BIN)/ruff check code tests book/_ext benchmarks
+
+# the quick loop: lint, then the package's tests without the slow ones
+unit: lint
+	$(BIN)/python -m pytest -m "not book and not slow" -n 2 -q
 
 test-book: $(STAMP)
 	$(BIN)/python -m pytest -m book -q
 
-test: book
+# everything: lint, every package test (slow ones too), then the built book
+test: lint book
 	$(BIN)/python -m pytest -m "not book" -n 2 -q
 	$(BIN)/python -m pytest -m book -q
 

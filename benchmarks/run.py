@@ -102,7 +102,7 @@ def median_seconds(fn, repeats: int = 15, warmup: int = 3) -> float:
 def speed_benchmarks() -> dict:
     from introdl.attention import scaled_dot_product_attention
     from introdl.optim import Adam
-    from introdl.rnn import LSTM
+    from introdl.gated import LSTM
 
     torch.manual_seed(0)
     q, k, v = (torch.randn(8, 4, 256, 64) for _ in range(3))

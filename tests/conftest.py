@@ -47,3 +47,18 @@ def _seed_and_close_figures():
     torch.manual_seed(0)
     yield
     plt.close("all")
+
+
+def classification_data(n: int = 40, d: int = 5, C: int = 3, seed: int = 0,
+                        dtype: torch.dtype = torch.float64):
+    """A small random classification set from ``seed``: inputs ``(n, d)`` of
+    ``dtype`` and labels ``(n,)`` in ``0..C-1``."""
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(n, d, generator=g, dtype=dtype),
+            torch.randint(0, C, (n,), generator=g))
+
+
+@pytest.fixture
+def make_data():
+    """The factory :func:`classification_data`, e.g. ``X, y = make_data(n=48)``."""
+    return classification_data

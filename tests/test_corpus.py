@@ -58,3 +58,25 @@ def test_category_of():
 def test_bad_n(n, err):
     with pytest.raises(err, match="n must"):
         corpus.generate_sentences(n)
+
+
+@pytest.mark.parametrize("seed, err", [(None, TypeError), (1.5, TypeError),
+                                       (-1, ValueError), ("a", TypeError)])
+def test_bad_seed_is_refused_rather_than_drawing_a_fresh_text(seed, err):
+    """random.Random(None) would give a different corpus every run."""
+    with pytest.raises(err, match="seed must be"):
+        corpus.generate_sentences(5, seed=seed)
+    with pytest.raises(err, match="seed must be"):
+        corpus.generate_text(5, seed=seed)
+
+
+def test_category_of_anything_else_is_none():
+    assert corpus.category_of("") is None
+    assert corpus.category_of(None) is None
+    assert corpus.category_of(["cat"]) is None  # a list is not a word
+
+
+def test_generate_text_has_n_sentences():
+    assert corpus.generate_text(7, seed=1).count(" .") == 7
+    with pytest.raises(TypeError, match="n must be an int"):
+        corpus.generate_text(None)

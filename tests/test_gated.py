@@ -1,14 +1,25 @@
-"""Tests of the from-scratch LSTM and GRU (cells and layers) against PyTorch."""
+"""Tests of the from-scratch LSTM and GRU (cells and layers) against PyTorch and
+against misuse."""
+
+import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from introdl.gated import (StopBelow, draw_gru_cell, draw_lstm_cell, make_recurrent,
-                           plot_lstm_gates, plot_recall_vs_delay, recall_vs_delay)
-from introdl.rnn import (GRU, LSTM, GRUCell, GRUGates, LSTMCell, LSTMGates, gru_gates,
-                         lstm_gates)
-from introdl.tasks import first_symbol_recall
-from introdl.training import parameter_count
+from introdl.gated import (
+    GRU,
+    LSTM,
+    GRUCell,
+    GRUGates,
+    LSTMCell,
+    LSTMGates,
+    gru_gates,
+    gru_update,
+    lstm_gates,
+    lstm_update,
+)
 
 F64 = torch.float64
 PAIRS = [(LSTMCell, torch.nn.LSTMCell), (GRUCell, torch.nn.GRUCell)]
@@ -104,7 +115,7 @@ def test_gru_reset_gate_multiplies_after_the_matrix_product():
 
 @pytest.mark.parametrize("ours_class", [LSTMCell, GRUCell])
 @pytest.mark.parametrize("bad, match", [
-    ("x", r"x must have shape \(batch, input_size\) with input_size=3, got \(2, 5\)"),
+    ("x", r"x must have shape \(batch, input_size\) with input_size=3.*got \(2, 5\)"),
     ("h", r"h must have shape \(2, 4\) \(batch, hidden_size\), got \(2, 3\)"),
     ("batch", r"h must have shape \(2, 4\) \(batch, hidden_size\), got \(5, 4\)"),
 ])
@@ -179,48 +190,150 @@ def test_seeded_initialisation_repeats():
         torch.testing.assert_close(p, q)
 
 
-def test_first_symbol_recall_shapes_and_content():
-    X, y = first_symbol_recall(50, delay=6, num_symbols=3, noise_size=2, seed=1)
-    assert X.shape == (50, 7, 5) and y.shape == (50,) and y.dtype == torch.int64
-    torch.testing.assert_close(X[:, 0, :3].argmax(1), y)
-    assert (X[:, 1:, :3] == 0).all() and (X[:, 0, 3:] == 0).all()
-    torch.testing.assert_close(first_symbol_recall(50, 6, 3, 2, seed=1)[0], X)
-    with pytest.raises(ValueError, match="num_symbols must be >= 2"):
-        first_symbol_recall(5, 3, num_symbols=1)
-    with pytest.raises(ValueError, match="noise_std"):
-        first_symbol_recall(5, 3, noise_std=-1.0)
 
 
-def test_make_recurrent_sets_the_keep_bias():
-    lstm = make_recurrent("LSTM", 3, 4, keep_bias=3.0)
-    gates = lstm.gate_trace(torch.zeros(1, 1, 3))
-    assert (gates.f > 0.9).all() and (gates.i < 0.1).all()
-    gru = make_recurrent("GRU", 3, 4, keep_bias=3.0)
-    assert (gru.gate_trace(torch.zeros(1, 1, 3)).z > 0.9).all()
-    with pytest.raises(ValueError, match="kind must be one of"):
-        make_recurrent("Transformer", 3, 4)
-    assert parameter_count(make_recurrent("RNN", 3, 4)) == 4 * 3 + 4 * 4 + 8
+# ---- misuse: the gate functions ---------------------------------------------------
+
+@pytest.mark.parametrize("z", [torch.randn(2, 7), torch.randn(2, 0), torch.tensor(1.0)])
+def test_lstm_gates_needs_four_blocks(z):
+    with pytest.raises(ValueError, match=r"z must end in 4 \* H > 0 entries"):
+        lstm_gates(z)
 
 
-def test_stop_below_stops_at_the_threshold():
-    stop = StopBelow(0.1)
-    assert [stop.step(v) for v in (0.5, 0.2, 0.05)] == [False, False, True]
-    assert stop.best_epoch == 2
+def test_gate_functions_reject_wrong_types_and_shapes():
+    with pytest.raises(TypeError, match="z must be a torch.Tensor"):
+        lstm_gates([[0.0] * 8])
+    with pytest.raises(TypeError, match="z must have a floating-point dtype"):
+        lstm_gates(torch.zeros(2, 8, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"a and b must have one shape \(B, 3H\)"):
+        gru_gates(torch.randn(2, 9), torch.randn(2, 6))
+    with pytest.raises(ValueError, match="a and b must have one shape"):
+        gru_gates(torch.randn(2, 8), torch.randn(2, 8))  # not a multiple of 3
+    with pytest.raises(ValueError, match="a and b must have one shape"):
+        gru_gates(torch.tensor(0.0), torch.tensor(0.0))
+    with pytest.raises(TypeError, match="b must be a torch.Tensor"):
+        gru_gates(torch.randn(2, 9), None)
+    gates = lstm_gates(torch.randn(2, 8))
+    with pytest.raises(ValueError, match=r"and c must agree, got c \(2, 3\)"):
+        lstm_update(gates, torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"gates \(LSTMGates\) and c must agree"):
+        lstm_update(torch.randn(2, 8), torch.zeros(2, 2))  # pre-activations, not gates
+    with pytest.raises(TypeError, match="c must be a torch.Tensor"):
+        lstm_update(gates, None)
+    g = gru_gates(torch.randn(2, 9), torch.randn(2, 9))
+    with pytest.raises(ValueError, match=r"and h must agree, got h \(3, 3\)"):
+        gru_update(g, torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"gates \(GRUGates\) and h must agree"):
+        gru_update(gates, torch.zeros(2, 2))  # LSTM gates given to the GRU
 
 
-def test_gated_networks_learn_a_short_recall_and_repeat():
-    kw = dict(delays=(3,), hidden_sizes={"LSTM": 8, "GRU": 8}, num_train=512,
-              num_epochs=8, noise_std=1.0, lr=0.05)
-    first, second = recall_vs_delay(**kw), recall_vs_delay(**kw)
-    assert first["accuracy"] == second["accuracy"]
-    assert min(first["accuracy"]["LSTM"] + first["accuracy"]["GRU"]) > 0.9
+def test_gate_functions_match_the_equations():
+    z = torch.randn(3, 8, dtype=F64)
+    i, f, g, o = lstm_gates(z)
+    torch.testing.assert_close(f, torch.sigmoid(z[:, 2:4]))
+    torch.testing.assert_close(g, torch.tanh(z[:, 4:6]))
+    c = torch.randn(3, 2, dtype=F64)
+    h_new, c_new = lstm_update(LSTMGates(i, f, g, o), c)
+    torch.testing.assert_close(c_new, f * c + i * g)
+    torch.testing.assert_close(h_new, o * torch.tanh(c_new))
+    gates = GRUGates(*(torch.rand(3, 2, dtype=F64) for _ in range(3)))
+    h = torch.randn(3, 2, dtype=F64)
+    torch.testing.assert_close(gru_update(gates, h),
+                               gates.z * h + (1 - gates.z) * gates.n)
 
 
-def test_figures_draw():
-    results = {"delays": [2, 4], "accuracy": {"RNN": [1.0, 0.3]},
-               "params": {"RNN": 10}}
-    ax = plot_recall_vs_delay(results).axes[0]
-    assert ax.get_xlabel().startswith("delay") and len(ax.lines) == 2
-    gates = LSTMGates(*(torch.rand(5, 3) for _ in range(4)))
-    assert len(plot_lstm_gates(gates).axes) == 6  # 3 heatmaps + 3 colour bars
-    assert draw_lstm_cell().axes and draw_gru_cell().axes
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 5), st.floats(-1e3, 1e3))
+def test_gates_lie_in_their_ranges(B, H, scale):
+    """Property: sigmoid gates in [0, 1], candidates in [-1, 1], for any inputs."""
+    z = scale * torch.randn(B, 4 * H, dtype=F64)
+    gates = lstm_gates(z)
+    for name in ("i", "f", "o"):
+        v = getattr(gates, name)
+        assert ((v >= 0) & (v <= 1)).all()
+    assert gates.g.abs().max() <= 1
+    r, zz, n = gru_gates(z[:, :3 * H], -z[:, H:])
+    assert ((r >= 0) & (r <= 1) & (zz >= 0) & (zz <= 1)).all() and n.abs().max() <= 1
+
+
+# ---- misuse: cells and layers -----------------------------------------------------
+
+@pytest.mark.parametrize("cls", [LSTMCell, GRUCell, LSTM, GRU])
+@pytest.mark.parametrize("args, err, match", [
+    ((0, 4), ValueError, "input_size must be > 0"),
+    ((3, 0), ValueError, "hidden_size must be > 0"),
+    ((3.0, 4), TypeError, "input_size must be an int"),
+    ((3, None), TypeError, "hidden_size must be an int"),
+])
+def test_bad_sizes(cls, args, err, match):
+    with pytest.raises(err, match=match):
+        cls(*args)
+
+
+@pytest.mark.parametrize("cls", [LSTMCell, GRUCell])
+def test_cells_reject_bad_inputs(cls):
+    cell = cls(3, 4)
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        cell([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, input_size\)"):
+        cell(torch.tensor(1.0))  # 0-d
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, input_size\)"):
+        cell(torch.randn(3))  # unbatched: not supported, unlike torch
+    with pytest.raises(ValueError, match="dtype torch.float32"):
+        cell(torch.randn(2, 3, dtype=F64))
+    assert _flat(cell(torch.zeros(0, 3))).numel() == 0  # an empty batch is fine
+
+
+def test_lstm_cell_state_misuse():
+    cell = LSTMCell(3, 4)
+    x = torch.randn(2, 3)
+    with pytest.raises(TypeError, match="state must be a pair"):
+        cell(x, torch.zeros(2, 2, 4))  # one tensor, not a pair: not unpacked
+    with pytest.raises(TypeError, match="state must be a pair"):
+        cell(x, (torch.zeros(2, 4),))
+    with pytest.raises(TypeError, match="c must be a torch.Tensor"):
+        cell(x, (torch.zeros(2, 4), None))
+    h, c = cell(x, [torch.zeros(2, 4), torch.zeros(2, 4)])  # a list works too
+    assert h.shape == c.shape == (2, 4)
+    with pytest.raises(TypeError, match="state must be a pair"):
+        cell.gates(x, 0.0)
+
+
+def test_layers_state_misuse():
+    lstm, gru = LSTM(3, 4), GRU(3, 4)
+    x = torch.randn(2, 5, 3)
+    with pytest.raises(TypeError, match=r"state must be a pair \(h0, c0\)"):
+        lstm(x, torch.zeros(1, 2, 4))
+    with pytest.raises(ValueError, match=r"c0 must have shape \(1, 2, 4\)"):
+        lstm(x, (torch.zeros(1, 2, 4), torch.zeros(2, 4)))
+    with pytest.raises(TypeError, match="h0 must be a torch.Tensor"):
+        gru(x, [[0.0]])
+    with pytest.raises(ValueError, match="at least one time step"):
+        gru(torch.randn(2, 0, 3))
+    with pytest.raises(ValueError, match="dtype torch.float32"):
+        gru(x.double())
+    with pytest.raises(ValueError, match=r"x must have shape \(batch, T, input_size\)"):
+        lstm(torch.tensor(0.0))
+    nan = lstm(torch.full((1, 2, 3), math.nan))[0]
+    assert nan.isnan().all()  # NaN in, NaN out, as in torch
+
+
+def test_gate_traces_have_the_right_shape_and_ranges():
+    trace = LSTM(3, 4).gate_trace(torch.randn(2, 6, 3))
+    assert isinstance(trace, LSTMGates) and trace.i.shape == (2, 6, 4)
+    assert ((trace.f >= 0) & (trace.f <= 1)).all()
+    gru_trace = GRU(3, 4).gate_trace(torch.randn(2, 6, 3), torch.zeros(1, 2, 4))
+    assert isinstance(gru_trace, GRUGates) and gru_trace.n.shape == (2, 6, 4)
+
+
+@settings(max_examples=20, deadline=None)
+@given(B=st.integers(1, 3), T=st.integers(1, 5), n_in=st.integers(1, 4),
+       H=st.integers(1, 4), seed=st.integers(0, 2 ** 16))
+def test_layers_agree_with_torch_for_any_sizes(B, T, n_in, H, seed):
+    torch.manual_seed(seed)
+    x = torch.randn(B, T, n_in, dtype=F64)
+    for ours_class, theirs_class in LAYERS:
+        theirs = theirs_class(n_in, H, batch_first=True, dtype=F64)
+        ours = ours_class(n_in, H).double()
+        ours.load_state_dict(theirs.state_dict())
+        torch.testing.assert_close(ours(x)[0], theirs(x)[0])

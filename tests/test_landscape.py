@@ -2,12 +2,19 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from introdl.landscape import (PlaneLoss, bumpy_loss, descend_from_starts,
-                               distinct_minima, gradient_descent, loss_grid,
-                               mlp_loss, plot_learning_rates, plot_loss_contours,
-                               plot_loss_surface, rosenbrock, tiny_mlp,
-                               train_solutions)
+from introdl.landscape import (
+    PlaneLoss,
+    bumpy_loss,
+    descend_from_starts,
+    gradient_descent,
+    loss_grid,
+    mlp_loss,
+    rosenbrock,
+    tiny_mlp,
+)
 
 F = torch.nn.functional
 
@@ -54,15 +61,6 @@ def test_tiny_mlp_is_seeded():
     torch.testing.assert_close(va, vb)
     assert not torch.equal(va, vc)
     assert va.numel() == 8 * 65 + 10 * 9
-
-
-def test_train_solutions_lowers_the_loss_and_differs_by_seed():
-    X, y = _data(n=40, d=6, C=3)
-    X = X.float()
-    thetas = train_solutions(X, y, seeds=(1, 2), hidden_size=4, num_epochs=30, lr=0.5)
-    start = torch.nn.utils.parameters_to_vector(tiny_mlp(6, 4, 3, seed=1).parameters())
-    assert mlp_loss(thetas[0], X, y, 4, 3) < 0.9 * mlp_loss(start.detach(), X, y, 4, 3)
-    assert not torch.allclose(thetas[0], thetas[1])
 
 
 def test_plane_passes_through_the_three_networks():
@@ -116,22 +114,6 @@ def test_descend_from_starts_equals_separate_runs():
         torch.testing.assert_close(p, gradient_descent(rosenbrock, s, 1e-3, 20)[0])
 
 
-def test_gradient_descent_reaches_different_minima_from_different_starts():
-    starts = torch.tensor([-3.0, -1.0, 3.0], dtype=torch.float64)
-    ends = torch.stack([gradient_descent(bumpy_loss, w, 0.05, 400)[0][-1]
-                        for w in starts])
-    centres, labels = distinct_minima(ends[:, None], tol=0.05)
-    assert labels.tolist() == [0, 1, 1]
-    assert centres[0].item() == pytest.approx(-2.084, abs=1e-3)  # the narrow dent
-    assert centres[1].item() == pytest.approx(1.5, abs=1e-3)  # the global minimum
-    assert bumpy_loss(centres[1]) < bumpy_loss(centres[0])
-
-
-def test_distinct_minima_validates_tolerance():
-    with pytest.raises(ValueError, match="tol"):
-        distinct_minima(torch.zeros(2, 2), tol=0.0)
-
-
 def test_rosenbrock_minimum():
     w = torch.tensor([1.0, 1.0], requires_grad=True)
     loss = rosenbrock(w)
@@ -140,14 +122,147 @@ def test_rosenbrock_minimum():
     assert rosenbrock(torch.zeros(4, 2)).shape == (4,)
 
 
-def test_plots_return_figures_with_paths():
-    A, B, L = loss_grid(rosenbrock, (-2.0, 2.0), (-1.0, 3.0), 20)
-    fig = plot_loss_surface(A, B, L, marks={"min": (1.0, 1.0)})
-    assert fig.axes[0].name == "3d"
-    path = torch.tensor([[-1.0, 2.0], [0.0, 1.0], [1.0, 1.0]])
-    fig = plot_loss_contours(A, B, L, paths={"a": path, "_b": path}, cbar_label=None)
-    ax = fig.axes[0]
-    assert len(fig.axes) == 1  # no colour bar
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a"]
-    runs = {"small": gradient_descent(bumpy_loss, torch.tensor(-3.0), 0.05, 5)}
-    assert len(plot_learning_rates(bumpy_loss, runs).axes) == 2
+def test_tiny_mlp_equals_pytorch_default_initialisation_under_the_seed():
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(7)
+        expected = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(),
+                                       torch.nn.Linear(5, 3))
+    before = torch.random.get_rng_state()
+    ours = tiny_mlp(6, 5, 3, seed=7)
+    assert torch.equal(before, torch.random.get_rng_state())  # left alone
+    for a, b in zip(ours.parameters(), expected.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_tiny_mlp_follows_the_default_device():
+    with torch.device("meta"):
+        model = tiny_mlp(5, 4, 3)
+        out = model(torch.empty(2, 5))
+    assert model[0].weight.device.type == "meta" and out.shape == (2, 3)
+
+
+# --- misuse ----------------------------------------------------------------------
+
+def test_tiny_mlp_misuse():
+    with pytest.raises(ValueError, match="hidden_size must be > 0"):
+        tiny_mlp(hidden_size=0)
+    with pytest.raises(TypeError, match="in_features must be an int"):
+        tiny_mlp(in_features=6.0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        tiny_mlp(seed=None)
+
+
+@pytest.mark.parametrize("theta, X, y, error, match", [
+    ([0.0] * 59, None, None, TypeError, "theta must be a torch.Tensor"),
+    (torch.zeros(59, dtype=torch.long), None, None, TypeError, "theta must have a"),
+    (torch.zeros(59), "X", None, TypeError, "X must be a torch.Tensor"),
+    (torch.zeros(59), torch.zeros(6), None, ValueError, "X must have 2"),
+    (torch.zeros(()), None, None, ValueError, "theta must have 59 entries"),
+    (torch.zeros(59), None, [0, 1], ValueError, "y n > 0 int64 labels"),
+    (torch.zeros(59), None, torch.zeros(30), ValueError, "int64 labels"),
+    (torch.zeros(59), None, torch.full((30,), 4), ValueError, "labels below C"),
+    (torch.zeros(59), None, torch.full((30,), -1), ValueError, "labels below C"),
+    (torch.zeros(59), torch.zeros(0, 6), torch.zeros(0, dtype=torch.long),
+     ValueError, "n > 0"),
+])
+def test_mlp_loss_misuse(theta, X, y, error, match):
+    X0, y0 = _data()
+    X = X0.float() if X is None else X
+    y = y0 if y is None else y
+    with pytest.raises(error, match=match):
+        mlp_loss(theta, X, y, hidden_size=5, num_classes=4)
+
+
+def test_mlp_loss_handles_empty_batches_of_networks():
+    X, y = _data()
+    assert mlp_loss(torch.zeros(0, 59, dtype=torch.float64), X, y, 5, 4).shape == (0,)
+    with pytest.raises(TypeError, match="hidden_size must be an int"):
+        mlp_loss(torch.zeros(59), X.float(), y, hidden_size=5.0, num_classes=4)
+
+
+def test_plane_loss_misuse_and_generators():
+    X, y = _data(C=4)
+    thetas = [torch.randn(59, dtype=torch.float64) for _ in range(3)]
+    f = PlaneLoss(iter(thetas), X, y, hidden_size=5)  # a generator is kept
+    assert len(f.thetas) == 3
+    torch.testing.assert_close(f(torch.zeros(2, dtype=torch.float64)),
+                               f(torch.zeros(2, dtype=torch.float64)))
+    with pytest.raises(ValueError, match="thetas must hold 3 vectors, got 2"):
+        PlaneLoss(thetas[:2], X, y, hidden_size=5)
+    with pytest.raises(ValueError, match=r"ab must have shape \(\.\.\., 2\)"):
+        f(torch.zeros(3, dtype=torch.float64))
+    assert f(torch.zeros(0, 2, dtype=torch.float64)).shape == (0,)
+
+
+def test_loss_grid_misuse():
+    with pytest.raises(ValueError, match="num must be > 0"):
+        loss_grid(rosenbrock, num=0)
+    with pytest.raises(ValueError, match="chunk must be > 0"):
+        loss_grid(rosenbrock, chunk=0)
+    with pytest.raises(TypeError, match=r"a_range\[0\] must be a real number"):
+        loss_grid(rosenbrock, a_range=("a", 1.0))
+    with pytest.raises(ValueError, match=r"f must map points \(4, 2\) to values"):
+        loss_grid(lambda p: p.sum(), num=2)  # one number, not one per point
+    A, B, L = loss_grid(rosenbrock, num=1)
+    assert A.shape == B.shape == L.shape == (1, 1)
+
+
+@pytest.mark.parametrize("f, w0, lr, num_steps, error, match", [
+    (lambda w: w ** 2, 1.0, 0.1, 3, TypeError, "w0 must be a torch.Tensor, got float"),
+    (lambda w: w ** 2, torch.tensor(1), 0.1, 3, TypeError, "w0 must have a floating"),
+    (lambda w: w ** 2, torch.tensor(1.0), None, 3, TypeError, "lr must be a real"),
+    (lambda w: w ** 2, torch.tensor(1.0), float("nan"), 3, ValueError, "lr must lie"),
+    (lambda w: w ** 2, torch.tensor(1.0), 0.1, 2.5, TypeError, "num_steps must be an"),
+    (lambda w: w ** 2, torch.ones(3), 0.1, 3, ValueError, "f must return a 0-d"),
+    (lambda w: 1.0, torch.tensor(1.0), 0.1, 3, ValueError, "f must return a 0-d"),
+    (lambda w: torch.tensor(1.0), torch.tensor(1.0), 0.1, 3, ValueError,
+     "computed from w"),
+])
+def test_gradient_descent_misuse(f, w0, lr, num_steps, error, match):
+    with pytest.raises(error, match=match):
+        gradient_descent(f, w0, lr, num_steps)
+
+
+def test_gradient_descent_edge_cases():
+    path, losses = gradient_descent(lambda w: (w ** 2).sum(), torch.tensor([2.0]),
+                                    0.0, 3)  # lr = 0 stands still
+    assert path.shape == (4, 1) and (path == 2.0).all()
+    path, losses = gradient_descent(lambda w: (w ** 2).sum(), torch.zeros(0), 0.1, 2)
+    assert path.shape == (3, 0) and losses.tolist() == [0.0, 0.0, 0.0]
+    path, losses = gradient_descent(lambda w: w.sum() * float("nan"),
+                                    torch.ones(2), 0.1, 5)
+    assert path.shape == (1, 2) and losses[0].isnan()  # stops at once
+    w0 = torch.tensor([1.0], requires_grad=True)
+    gradient_descent(lambda w: (w ** 2).sum(), w0, 0.1, 2)
+    assert w0.grad is None and w0.item() == 1.0  # the start is left alone
+
+
+def test_descend_from_starts_misuse():
+    with pytest.raises(ValueError, match="starts must have 2"):
+        descend_from_starts(rosenbrock, torch.zeros(2), 0.1, 3)
+    with pytest.raises(ValueError, match=r"f must map points \(3, 2\) to losses"):
+        descend_from_starts(lambda W: W.sum(), torch.zeros(3, 2), 0.1, 3)
+
+
+@pytest.mark.parametrize("f", [bumpy_loss, rosenbrock])
+def test_test_functions_misuse(f):
+    with pytest.raises(TypeError, match="w must be a torch.Tensor"):
+        f([1.0, 1.0])
+    with pytest.raises(TypeError, match="floating"):
+        f(torch.tensor([1, 1]))
+    assert f(torch.zeros(0, 2)).shape[0] == 0
+
+
+def test_rosenbrock_needs_pairs():
+    with pytest.raises(ValueError, match=r"w must have shape \(\.\.\., 2\)"):
+        rosenbrock(torch.zeros(3))
+    assert rosenbrock(torch.tensor([1.0, 1.0])).shape == ()
+
+
+@given(st.floats(-1e3, 1e3), st.floats(0, 0.5))
+@settings(max_examples=40, deadline=None)
+def test_gradient_descent_on_a_parabola_never_diverges_below_the_limit(w, lr):
+    # J = w^2 / 2 has curvature 1: every lr < 2 converges, and lr <= 1/2 monotonically
+    path, losses = gradient_descent(lambda v: 0.5 * v ** 2,
+                                    torch.tensor(w, dtype=torch.float64), lr, 10)
+    assert (losses[1:] <= losses[:-1]).all()

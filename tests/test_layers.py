@@ -2,8 +2,7 @@ import pytest
 import torch
 
 from introdl.activations import relu, sigmoid
-from introdl.layers import (Dense, dense_network, depth_width_demo, draw_network,
-                            plot_depth_width, spiral_data)
+from introdl.layers import Dense, dense_network
 
 
 def _pair(in_features, out_features, activation=None):
@@ -90,34 +89,63 @@ def test_dense_network_matches_sequential_of_linear():
         dense_network([4])
 
 
-def test_spiral_data_is_seeded_balanced_and_shaped():
-    X, y = spiral_data(n=60, seed=1)
-    X2, y2 = spiral_data(n=60, seed=1)
-    assert X.shape == (60, 2) and X.dtype == torch.float32
-    assert y.dtype == torch.int64 and y.sum() == 30
-    torch.testing.assert_close(X, X2)
-    X0, _ = spiral_data(n=60, noise=0.0)
-    assert X0.norm(dim=1).max() <= 1.0 + 1e-6
-    with pytest.raises(ValueError, match="turns"):
-        spiral_data(turns=0)
+# --- misuse ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, error, match", [
+    ((None, 2), TypeError, "in_features must be an int, got NoneType"),
+    ((True, 2), TypeError, "in_features must be an int, got bool"),
+    ((2, -1), ValueError, "out_features must be > 0, got -1"),
+    ((2, 2, 3), TypeError, "activation must be callable or None, got 3"),
+])
+def test_dense_constructor_misuse(args, error, match):
+    with pytest.raises(error, match=match):
+        Dense(*args)
 
 
-def test_depth_width_demo_hidden_layer_beats_linear():
-    X, y = spiral_data(n=120, seed=0)
-    res = depth_width_demo({"none": [], "wide": [32]}, X, y, num_epochs=150, lr=0.03)
-    assert res["none"]["num_params"] == 6 and res["wide"]["num_params"] == 162
-    assert res["none"]["accuracy"] < 0.75 < 0.9 < res["wide"]["accuracy"]
-    again = depth_width_demo({"wide": [32]}, X, y, num_epochs=150, lr=0.03)
-    assert again["wide"]["history"].train_loss == res["wide"]["history"].train_loss
-    fig = plot_depth_width(res, X, y)
-    assert "162 parameters" in fig.axes[1].get_title()
+@pytest.mark.parametrize("X, error, match", [
+    (None, TypeError, "X must be a torch.Tensor, got NoneType"),
+    ((x for x in [1.0]), TypeError, "X must be a torch.Tensor, got generator"),
+    (torch.zeros(4, 3, dtype=torch.bool), TypeError, "floating"),
+    (torch.zeros(4, 3, dtype=torch.float64), TypeError, "dtype torch.float64"),
+    (torch.zeros(4, 2), ValueError, "expected 3 input features.*got 2"),
+    (torch.zeros(0), ValueError, "got 0"),
+])
+def test_dense_forward_misuse(X, error, match):
+    with pytest.raises(error, match=match):
+        Dense(3, 2)(X)
 
 
-def test_draw_network_labels_and_validation():
-    fig = draw_network([3, 4, 2], weight_names=["$W^{(1)}$", "$W^{(2)}$"],
-                       layer_names=["in", "hidden", "out"])
-    texts = {t.get_text() for t in fig.axes[0].texts}
-    assert {"$x_3$", "$z^{(1)}_4$", r"$\hat{y}_2$", "$W^{(2)}$", "hidden"} <= texts
-    assert len(fig.axes[0].patches) == 9 + 3 * 4 + 4 * 2  # nodes and arrows
+def test_dense_handles_empty_batches_nan_and_one_input():
+    layer = Dense(3, 2, relu)
+    assert layer(torch.zeros(0, 3)).shape == (0, 2)
+    assert layer(torch.zeros(3)).shape == (2,)
+    out = torch.nn.Linear(3, 2)
+    layer.load_state_dict(out.state_dict())
+    X = torch.tensor([[float("nan"), 0.0, 0.0]])
+    torch.testing.assert_close(layer(X), torch.relu(out(X)), equal_nan=True)
+
+
+def test_dense_builds_on_the_meta_device_and_leaves_global_rng_alone():
+    before = torch.random.get_rng_state()
+    Dense(4, 3, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(before, torch.random.get_rng_state())
+    with torch.device("meta"):
+        layer = Dense(4, 3)
+        out = layer(torch.empty(5, 4))
+    assert out.shape == (5, 3) and out.device.type == "meta"
+
+
+def test_dense_network_takes_any_iterable_and_checks_sizes():
+    net = dense_network(iter([2, 4, 1]))
+    assert [m.out_features for m in net] == [4, 1]
+    assert len(dense_network((2, 3))) == 1
     with pytest.raises(ValueError, match="sizes"):
-        draw_network([3])
+        dense_network([])
+    with pytest.raises(ValueError, match="out_features must be > 0"):
+        dense_network([2, 0, 1])
+    with pytest.raises(TypeError, match="in_features must be an int"):
+        dense_network([2.0, 3])
+    with pytest.raises(TypeError, match="activation"):
+        dense_network([2, 3, 1], activation="relu")
+    linear = dense_network([2, 3, 1], activation=None)  # a purely linear network
+    assert [m.activation for m in linear] == [None, None]

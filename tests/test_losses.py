@@ -6,9 +6,17 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from introdl.losses import (binary_cross_entropy, cross_entropy, logsumexp,
-                            loss_along_weight, mse, per_example_cross_entropy,
-                            plot_bce, plot_empirical_loss, plot_mse, softmax)
+from introdl.losses import (
+    IGNORE_INDEX,
+    binary_cross_entropy,
+    cross_entropy,
+    logsumexp,
+    mse,
+    per_example_cross_entropy,
+    sequence_accuracy,
+    sequence_cross_entropy,
+    softmax,
+)
 
 D = torch.float64
 
@@ -108,9 +116,10 @@ def test_cross_entropy_chance_level_is_log_c():
     (binary_cross_entropy, torch.tensor([float("nan")]), torch.ones(1), "p must"),
     (binary_cross_entropy, torch.full((2,), 0.5), torch.tensor([0.0, 2.0]),
      r"y must lie"),
-    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 4, 1]), r"\[0, 3\], got 4"),
-    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, -1, 1]), r"got -1"),
-    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 1]), "target must have"),
+    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 4, 1]), r"\[0, 3\].*4\]"),
+    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, -1, 1]), r"\[-1,  0,  1\]"),
+    (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 1]),
+     r"target must hold 3 .*\(2,\)"),
     (cross_entropy, torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64), "empty"),
     (cross_entropy, torch.zeros(4), torch.tensor([0]), "logits must have 2"),
 ])
@@ -128,25 +137,162 @@ def test_bad_types_raise_type_error():
         mse([1.0], torch.zeros(1))
 
 
-def test_loss_along_weight_restores_and_is_minimal_at_optimum():
-    # least squares: J(w) is a parabola whose minimum is the trained weight
-    X = torch.linspace(-1, 1, 20)[:, None]
-    y = 2.0 * X
-    model = torch.nn.Linear(1, 1, bias=False)
-    with torch.no_grad():
-        model.weight.fill_(2.0)
-    offsets = torch.linspace(-1, 1, 21)
-    losses = loss_along_weight(model, model.weight, (0, 0), (X, y), offsets, mse)
-    assert losses.argmin().item() == 10 and losses[10].item() == pytest.approx(0.0)
-    assert model.weight.item() == 2.0
+# --- misuse and edge cases ------------------------------------------------------------
+
+def test_softmax_of_a_0d_tensor_is_0d_like_torch():
+    z = torch.tensor(3.5, dtype=D)
+    for dim in (0, -1):
+        ours, theirs = softmax(z, dim), torch.softmax(z, dim)
+        assert ours.shape == theirs.shape == ()
+        torch.testing.assert_close(ours, theirs)
+    torch.testing.assert_close(logsumexp(z), torch.logsumexp(z, 0))
+    with pytest.raises(ValueError, match="dim=1"):
+        softmax(z, dim=1)
 
 
-def test_figures_have_labelled_axes():
-    fig = plot_bce()
-    assert all(ax.get_ylabel() == "loss" for ax in fig.axes)
-    x = torch.linspace(0, 3, 10)
-    fig = plot_mse(x, 1.5 * x, slope=1.0)
-    assert fig.axes[1].get_xlabel() == "slope $w$"
-    fig = plot_empirical_loss({"a": torch.rand(50), "b": torch.rand(50) / 10},
-                              {"train": [2.0, 1.0, 0.5]})
-    assert fig.axes[0].get_yscale() == "log" and fig.axes[1].get_xlabel() == "epoch"
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1,
+                max_size=6), st.sampled_from([0, -1]))
+@settings(max_examples=150, deadline=None)
+def test_softmax_and_logsumexp_match_torch_on_any_values(values, dim):
+    z = torch.tensor(values, dtype=D)
+    torch.testing.assert_close(softmax(z, dim), torch.softmax(z, dim), equal_nan=True)
+    torch.testing.assert_close(logsumexp(z, dim), torch.logsumexp(z, dim),
+                               equal_nan=True)
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 3, 4), 1), ((2, 3, 4), -3), ((0, 3), 1),
+                                        ((5,), 0), ((2, 0, 3), 2)])
+def test_softmax_and_logsumexp_along_any_dimension(shape, dim):
+    z = torch.randn(shape, dtype=D)
+    torch.testing.assert_close(softmax(z, dim), torch.softmax(z, dim))
+    torch.testing.assert_close(logsumexp(z, dim), torch.logsumexp(z, dim))
+
+
+@pytest.mark.parametrize("f", [softmax, logsumexp])
+def test_softmax_and_logsumexp_misuse(f):
+    with pytest.raises(TypeError, match="must be a torch.Tensor, got list"):
+        f([1.0, 2.0])
+    with pytest.raises(TypeError, match="floating-point"):
+        f(torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="dim=2"):
+        f(torch.zeros(3, 4), 2)
+    with pytest.raises(ValueError, match="dim=-1 .* \\(3, 0\\)"):
+        f(torch.zeros(3, 0))  # differs from PyTorch (-inf): no entries to sum
+
+
+def test_logsumexp_gradient_is_softmax_even_with_infinite_logits():
+    z = torch.tensor([[1.0, 2.0, -float("inf")], [0.0, 0.0, 0.0]], dtype=D,
+                     requires_grad=True)
+    (grad,) = torch.autograd.grad(logsumexp(z).sum(), z)
+    torch.testing.assert_close(grad, torch.softmax(z.detach(), dim=-1))
+
+
+@pytest.mark.parametrize("f", [mse, binary_cross_entropy])
+def test_zero_d_inputs_give_the_loss_of_one_prediction(f):
+    p, y = torch.tensor(0.3, dtype=D), torch.tensor(1.0, dtype=D)
+    theirs = {mse: F.mse_loss, binary_cross_entropy: F.binary_cross_entropy}[f]
+    torch.testing.assert_close(f(p, y), theirs(p, y))
+
+
+@pytest.mark.parametrize("f, name", [(mse, "y_hat"), (binary_cross_entropy, "p")])
+@pytest.mark.parametrize("bad", [None, [0.5], (v for v in [0.5]), 0.5])
+def test_losses_name_a_non_tensor_argument(f, name, bad):
+    with pytest.raises(TypeError, match=f"{name} must be a torch.Tensor"):
+        f(bad, torch.full((1,), 0.5))
+    with pytest.raises(TypeError, match="y must be a torch.Tensor"):
+        f(torch.full((1,), 0.5), bad)
+
+
+def test_mse_propagates_nan_and_inf_like_torch():
+    y_hat = torch.tensor([float("nan"), 1.0, float("inf")])
+    y = torch.tensor([0.0, 1.0, 0.0])
+    torch.testing.assert_close(mse(y_hat, y), F.mse_loss(y_hat, y), equal_nan=True)
+    assert mse(y_hat[1:], y[1:]).item() == float("inf")
+
+
+def test_mse_rejects_integer_targets_and_broadcasting():
+    with pytest.raises(TypeError, match="y must have a floating"):
+        mse(torch.zeros(3), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"same shape.*\(3, 1\) and \(3,\)"):
+        mse(torch.zeros(3, 1), torch.zeros(3))  # would broadcast to (3, 3)
+
+
+def test_bce_names_which_argument_left_the_unit_interval():
+    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\], got values in "
+                                         r"\[-2.3, 2.3\]"):
+        binary_cross_entropy(torch.tensor([2.3, -2.3]), torch.ones(2))
+    with pytest.raises(ValueError, match="y must lie"):
+        binary_cross_entropy(torch.full((2,), 0.5), torch.tensor([1.0, float("inf")]))
+
+
+@pytest.mark.parametrize("logits, target, error, match", [
+    ([[0.0, 1.0]], torch.tensor([0]), TypeError, "logits must be a torch.Tensor"),
+    (torch.zeros(2, 3), [0, 1], TypeError, "target must hold integer.*list"),
+    (torch.zeros(2, 3), None, TypeError, "target must hold integer.*NoneType"),
+    (torch.zeros(2, 3), torch.tensor([0, 1], dtype=torch.int32), TypeError,
+     "int64.*torch.int32"),
+    (torch.zeros(2, 3), torch.tensor([True, False]), TypeError, "torch.bool"),
+    (torch.zeros(2, 3), torch.tensor(1), ValueError, r"got \(\)"),
+    (torch.zeros(2, 3), torch.tensor([[0], [1]]), ValueError, r"\(2, 1\)"),
+    (torch.zeros(3), torch.tensor(0), ValueError, "logits must have 2"),
+    (torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long), ValueError,
+     "logits must have 2"),
+    (torch.zeros(2, 0), torch.zeros(2, dtype=torch.long), ValueError, r"\[0, -1\]"),
+])
+def test_cross_entropy_misuse(logits, target, error, match):
+    for f in (cross_entropy, per_example_cross_entropy):
+        with pytest.raises(error, match=match):
+            f(logits, target)
+
+
+def test_cross_entropy_with_nan_and_infinite_logits():
+    logits = torch.tensor([[float("nan"), 0.0], [-float("inf"), 0.0],
+                           [float("inf"), 0.0], [float("inf"), 0.0]], dtype=D)
+    target = torch.tensor([0, 1, 0, 1])
+    ours = per_example_cross_entropy(logits, target)
+    theirs = F.cross_entropy(logits, target, reduction="none")
+    torch.testing.assert_close(ours[:3], theirs[:3], equal_nan=True)
+    # an infinitely confident wrong answer costs inf (PyTorch gives NaN there)
+    assert ours[3].item() == float("inf") and theirs[3].isnan()
+
+
+def _seq(B=2, T=3, C=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(B, T, C, generator=g, dtype=D)
+    y = torch.randint(0, C, (B, T), generator=g)
+    return logits, y
+
+
+def test_sequence_losses_skip_ignored_steps_and_match_torch():
+    logits, y = _seq()
+    y[0, 1] = IGNORE_INDEX
+    keep = y != IGNORE_INDEX
+    torch.testing.assert_close(sequence_cross_entropy(logits, y),
+                               F.cross_entropy(logits[keep], y[keep]))
+    expected = (logits.argmax(-1) == y)[keep].double().mean().item()
+    assert sequence_accuracy(logits, y) == pytest.approx(expected)
+
+
+def test_sequence_losses_with_every_step_ignored_are_nan_like_torch():
+    logits, y = _seq()
+    y[:] = IGNORE_INDEX
+    assert math.isnan(sequence_cross_entropy(logits, y).item())
+    assert math.isnan(sequence_accuracy(logits, y))
+
+
+@pytest.mark.parametrize("f", [sequence_cross_entropy, sequence_accuracy])
+def test_sequence_losses_misuse(f):
+    logits, y = _seq()
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor"):
+        f(logits.tolist(), y)
+    with pytest.raises(TypeError, match="y must be a torch.Tensor"):
+        f(logits, None)
+    with pytest.raises(TypeError, match="y must hold int64"):
+        f(logits, y.float())
+    with pytest.raises(ValueError, match=r"\(B, T, C\)"):
+        f(logits[0], y[0])
+    with pytest.raises(ValueError, match=r"\(B, T, C\)"):
+        f(logits, y[:, :2])
+    y[1, 2] = 4
+    with pytest.raises(ValueError, match=r"\[0, 3\] or IGNORE_INDEX.*got 4"):
+        f(logits, y)

@@ -1,10 +1,17 @@
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from introdl.activations import relu, sigmoid
-from introdl.perceptron import (Perceptron, draw_perceptron,
-                                linear_stack_is_linear, linearly_separable_data,
-                                perceptron, separability_demo, xor_data)
+from introdl.perceptron import (
+    Perceptron,
+    linear_stack_is_linear,
+    linearly_separable_data,
+    perceptron,
+    xor_data,
+)
+from introdl.training import fit
 
 
 def test_batch_matches_nn_linear():
@@ -40,7 +47,8 @@ def test_gradients_flow_to_weights_and_bias():
 
 
 def test_wrong_weight_length_names_both_shapes():
-    with pytest.raises(ValueError, match=r"w has shape \(2,\) but X has shape \(5, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"w has shape \(2,\) but X has shape \(5, 3\)"):
         perceptron(torch.randn(5, 3), torch.randn(2), 0.0)
 
 
@@ -93,8 +101,6 @@ def test_data_is_seeded_and_shaped():
 
 
 def test_perceptron_module_gives_logits_and_learns():
-    from introdl.training import fit
-
     gen = torch.Generator().manual_seed(0)
     model = Perceptron(2, gen)
     X, y = linearly_separable_data(n=100)
@@ -107,14 +113,122 @@ def test_perceptron_module_gives_logits_and_learns():
     assert set(dict(model.named_parameters())) == {"w", "w0"}
 
 
-def test_separability_demo_tells_the_story():
-    results = separability_demo(num_steps=200)
-    acc = [r["accuracy"] for r in results.values()]
-    assert acc[0] > 0.95  # a line separates the blobs
-    assert acc[1] < 0.8 and acc[2] < 0.8  # but not XOR, with or without stacking
+# --- misuse ----------------------------------------------------------------------
+
+def test_default_activation_is_the_sigmoid():
+    X, w = torch.randn(4, 3), torch.randn(3)
+    torch.testing.assert_close(perceptron(X, w, 0.1), sigmoid(0.1 + X @ w))
 
 
-def test_diagram_has_all_labels():
-    fig = draw_perceptron(d=2)
-    texts = {t.get_text() for t in fig.axes[0].texts}
-    assert {"$x_1$", "$x_2$", "$w_0$", "$w_2$", r"$\hat{y}$", "$g$"} <= texts
+@pytest.mark.parametrize("X, w, w0, error, match", [
+    (None, torch.randn(2), 0.0, TypeError, "X must be a torch.Tensor, got NoneType"),
+    (torch.randn(3, 2), [1.0, 2.0], 0.0, TypeError, "w must be a torch.Tensor"),
+    (torch.randn(3, 2), None, 0.0, TypeError, "w must be a torch.Tensor"),
+    (torch.tensor([[1, 2]]), torch.randn(2), 0.0, TypeError, "X must have a floating"),
+    (torch.randn(3, 2), torch.randn(2), None, TypeError, "w0 must be a real number"),
+    (torch.randn(3, 2), torch.randn(2), "0", TypeError, "w0 must be a real number"),
+    (torch.randn(3, 2), torch.randn(2), float("nan"), ValueError, "w0 must lie"),
+    (torch.tensor(1.0), torch.randn(1), 0.0, ValueError, r"X has shape \(\)"),
+    (torch.tensor(1.0), torch.tensor(1.0), 0.0, ValueError, "w has shape"),
+    (torch.randn(3, 2), torch.randn(2), torch.zeros(1), ValueError, "0-d w0"),
+    (torch.randn(3, 2), torch.randn(2, dtype=torch.float64), 0.0, TypeError,
+     "w has dtype torch.float64 but X has dtype torch.float32"),
+])
+def test_bad_arguments_name_the_argument(X, w, w0, error, match):
+    with pytest.raises(error, match=match):
+        perceptron(X, w, w0)
+
+
+def test_empty_batch_and_zero_features():
+    assert perceptron(torch.randn(0, 3), torch.randn(3), 0.5).shape == (0,)
+    out = perceptron(torch.randn(4, 0), torch.randn(0), 0.5)  # only the bias is left
+    torch.testing.assert_close(out, torch.sigmoid(torch.full((4,), 0.5)))
+
+
+def test_nan_inputs_propagate():
+    out = perceptron(torch.tensor([[float("nan"), 1.0], [1.0, 1.0]]),
+                     torch.tensor([1.0, 1.0]), 0.0)
+    assert out[0].isnan() and not out[1].isnan()
+
+
+def test_linear_stack_takes_generators_and_tuples():
+    Ws = [torch.randn(4, 3), torch.randn(2, 4)]
+    bs = [torch.randn(4), torch.randn(2)]
+    W, b = linear_stack_is_linear(iter(Ws), (b for b in bs))
+    torch.testing.assert_close(W, Ws[1] @ Ws[0])
+    W1, b1 = linear_stack_is_linear(Ws[:1], bs[:1])  # one map collapses to itself
+    assert W1 is Ws[0] and b1 is bs[0]
+
+
+@pytest.mark.parametrize("weights, biases, error, match", [
+    ([], [], ValueError, "non-empty"),
+    ((w for w in []), [], ValueError, "non-empty"),
+    ([torch.randn(3, 2)], [torch.randn(2)], ValueError, r"weights\[0\]"),
+    ([torch.randn(3)], [torch.randn(3)], ValueError, r"weights\[0\] \(3,\)"),
+    ([torch.randn(3, 2).tolist()], [torch.randn(3)], TypeError,
+     r"weights\[0\] must be"),
+    ([torch.randn(3, 2)], [None], TypeError, r"biases\[0\] must be a torch.Tensor"),
+    ([torch.randn(3, 2), torch.randn(2, 4)], [torch.randn(3), torch.randn(2)],
+     ValueError, r"weights\[1\] \(2, 4\)"),
+    ([torch.randn(3, 2), torch.randn(2, 3)], [torch.randn(3), torch.randn(3)],
+     ValueError, r"biases\[1\] \(3,\)"),
+])
+def test_linear_stack_misuse(weights, biases, error, match):
+    with pytest.raises(error, match=match):
+        linear_stack_is_linear(weights, biases)
+
+
+@given(st.integers(1, 4), st.lists(st.integers(1, 4), min_size=1, max_size=4))
+@settings(max_examples=30, deadline=None)
+def test_linear_stack_collapses_any_chain(d0, dims):
+    g = torch.Generator().manual_seed(0)
+    sizes = [d0, *dims]
+    Ws = [torch.randn(o, i, generator=g, dtype=torch.float64)
+          for i, o in zip(sizes, sizes[1:])]
+    bs = [torch.randn(o, generator=g, dtype=torch.float64) for o in sizes[1:]]
+    x = torch.randn(5, d0, generator=g, dtype=torch.float64)
+    h = x
+    for W, b in zip(Ws, bs):
+        h = h @ W.T + b
+    W, b = linear_stack_is_linear(Ws, bs)
+    torch.testing.assert_close(h, x @ W.T + b)
+
+
+@pytest.mark.parametrize("make", [linearly_separable_data, xor_data])
+def test_data_misuse(make):
+    with pytest.raises(ValueError, match="n must be > 0"):
+        make(n=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        make(n=10.0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        make(seed=None)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        make(seed=-1)
+    X, y = make(n=1)
+    assert X.shape == (1, 2) and y.shape == (1,)
+
+
+def test_xor_noise_must_be_a_number_at_least_zero():
+    with pytest.raises(ValueError, match="noise"):
+        xor_data(noise=-0.1)
+    X, y = xor_data(n=8, noise=0.0)
+    assert set(X.abs().flatten().tolist()) == {1.0}
+
+
+def test_data_leaves_the_global_generator_alone():
+    before = torch.random.get_rng_state()
+    xor_data(n=5)
+    linearly_separable_data(n=5)
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+def test_perceptron_module_misuse():
+    with pytest.raises(ValueError, match="d must be > 0"):
+        Perceptron(0)
+    with pytest.raises(TypeError, match="d must be an int"):
+        Perceptron(2.0)
+    model = Perceptron(3)
+    with pytest.raises(ValueError, match=r"X has shape \(4, 2\)"):
+        model(torch.randn(4, 2))
+    with pytest.raises(TypeError, match="X must be a torch.Tensor"):
+        model([[1.0, 2.0, 3.0]])

@@ -1,14 +1,16 @@
 """Argument checks shared by the public functions of :mod:`introdl`.
 
 Each helper raises ``TypeError`` or ``ValueError`` whose message names the
-argument and what it received, before any computation happens.
+argument and what it received, before any computation happens. The book shows
+this file once, where its helpers are first used.
 """
-
-from __future__ import annotations
 
 import numbers
 
 import torch
+
+__all__ = ["check_tensor", "check_ndim", "check_number", "check_positive_int",
+           "check_same_shape"]
 
 
 def check_tensor(name: str, value, *, floating: bool = False) -> torch.Tensor:
@@ -64,3 +66,14 @@ def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}")
     return int(value)
+
+
+def check_same_shape(name_a: str, a, name_b: str, b) -> None:
+    """Raise unless ``a`` and ``b`` are floating tensors of one non-empty shape."""
+    check_tensor(name_a, a, floating=True)
+    check_tensor(name_b, b, floating=True)
+    if a.shape != b.shape:
+        raise ValueError(f"{name_a} and {name_b} must have the same shape, got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    if a.numel() == 0:
+        raise ValueError(f"{name_a} is empty: the mean of no values is undefined")

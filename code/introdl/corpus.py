@@ -21,8 +21,6 @@ Usage::
     tokens = text.tokenize(" ".join(sentences))           # list of words and "."
 """
 
-from __future__ import annotations
-
 import random
 import re
 
@@ -92,10 +90,11 @@ def generate_sentences(n: int, seed: int = 0) -> list[str]:
     ``"bob walks to the park and he eats the cake ."``.
 
     Raises:
-        TypeError, ValueError: if ``n`` is not a positive int.
+        TypeError, ValueError: if ``n`` is not a positive int or ``seed`` is
+            not an int >= 0 (``None`` would draw a different text every time).
     """
     check_positive_int("n", n)
-    rng = random.Random(seed)
+    rng = random.Random(check_positive_int("seed", seed, allow_zero=True))
     templates = [t for t, _ in TEMPLATES]
     weights = [w for _, w in TEMPLATES]
     return [_fill(t, rng) for t in rng.choices(templates, weights, k=n)]
@@ -107,7 +106,8 @@ def generate_text(n: int, seed: int = 0) -> str:
 
 
 def category_of(word: str) -> str | None:
-    """The category of ``word`` in :data:`CATEGORIES`, or ``None`` (e.g. "the")."""
+    """The category of ``word`` in :data:`CATEGORIES`, or ``None`` for any other
+    word (e.g. "the") or value."""
     for category, words in CATEGORIES.items():
         if word in words:
             return category

@@ -1,266 +1,337 @@
-"""Models, experiments and figures of the chapter "LSTM and GRU".
+"""Gated recurrent cells written from scratch, compatible with ``torch.nn``: the
+LSTM and the GRU, as single-step cells and as one-layer networks over sequences.
 
-The cells themselves live in :mod:`introdl.rnn`. Here: the long-term
-dependency experiment (plain RNN vs LSTM vs GRU on
-:func:`introdl.tasks.first_symbol_recall`), the cell diagrams and the gate
-heatmap.
+Every class uses PyTorch's parameter names, shapes, gate order (``i, f, g, o``
+for the LSTM, ``r, z, n`` for the GRU) and initialisation, so a built-in
+module's ``state_dict`` loads into ours and the outputs can be compared. The
+gate arithmetic is written as small functions (:func:`lstm_gates`,
+:func:`lstm_update`, :func:`gru_gates`, :func:`gru_update`) that the cells and
+the layers share. Each class checks its own arguments, so that it can be
+copied on its own.
 """
 
-from __future__ import annotations
-
-from typing import Sequence
+from typing import NamedTuple
 
 import torch
+from torch import nn
 
-from introdl.checks import check_number, check_positive_int
-from introdl.bptt import LastStateModel
-from introdl.rnn import GRU, LSTM, RNN
-from introdl.tasks import first_symbol_recall
-from introdl.training import accuracy, evaluate, fit, one_thread, parameter_count
+from introdl.checks import check_positive_int, check_tensor
 
-__all__ = ["make_recurrent", "StopBelow", "recall_vs_delay",
-           "draw_lstm_cell", "draw_gru_cell", "plot_recall_vs_delay",
-           "plot_lstm_gates"]
-
-KINDS = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
+__all__ = ["LSTMGates", "GRUGates", "lstm_gates", "lstm_update", "gru_gates",
+           "gru_update", "LSTMCell", "GRUCell", "LSTM", "GRU"]
 
 
-def make_recurrent(kind: str, input_size: int, hidden_size: int, *,
-                   keep_bias: float = 0.0, generator: torch.Generator | None = None):
-    """A from-scratch ``"RNN"``, ``"LSTM"`` or ``"GRU"`` (batch first).
+class LSTMGates(NamedTuple):
+    """The gate activations of an LSTM in PyTorch's order: input ``i``, forget
+    ``f``, candidate ``g``, output ``o``; each ``(B, H)``, or ``(B, T, H)``."""
 
-    ``keep_bias`` is added to the bias of the gate that keeps the old state,
-    the LSTM's forget gate ``f`` and the GRU's update gate ``z`` (the second
-    block of ``H`` rows in both), and subtracted from the LSTM's input gate
-    ``i``. A new network then keeps about ``sigmoid(keep_bias)`` of its state
-    per step and writes little, as a GRU does with ``z`` near 1. (Tallec and
-    Ollivier's "chrono" initialisation sets the LSTM's biases in this way.)
+    i: torch.Tensor
+    f: torch.Tensor
+    g: torch.Tensor
+    o: torch.Tensor
+
+
+class GRUGates(NamedTuple):
+    """The gate activations of a GRU in PyTorch's order: reset ``r``, update
+    ``z``, candidate ``n``; each ``(B, H)``, or ``(B, T, H)``."""
+
+    r: torch.Tensor
+    z: torch.Tensor
+    n: torch.Tensor
+
+
+def lstm_gates(z: torch.Tensor) -> LSTMGates:
+    """Squash the pre-activations ``z`` ``(B, 4H)`` of the blocks ``i, f, g, o``.
+
+    Raises ValueError unless the last dimension of ``z`` is 4 H with H >= 1.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
-    check_number("keep_bias", keep_bias)
-    rnn = KINDS[kind](input_size, hidden_size, generator=generator)
-    H = hidden_size
-    with torch.no_grad():
-        if kind != "RNN":
-            rnn.bias_hh_l0[H:2 * H] += keep_bias  # f (LSTM) or z (GRU): keep
-        if kind == "LSTM":
-            rnn.bias_hh_l0[:H] -= keep_bias  # i: write little
-    return rnn
+    H = z.shape[-1] // 4 if check_tensor("z", z, floating=True).ndim else 0
+    if H == 0 or z.shape[-1] != 4 * H:
+        raise ValueError(f"z must end in 4 * H > 0 entries, got shape {tuple(z.shape)}")
+    i, f, g, o = z.split(H, dim=-1)  # each (B, H)
+    return LSTMGates(torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g),
+                     torch.sigmoid(o))
 
 
-class StopBelow:
-    """Stop a :func:`introdl.training.fit` run once the validation loss is
-    below ``threshold``: the task is solved, more epochs would only cost time.
+def lstm_update(gates: LSTMGates, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The new ``(h, c)``, each ``(B, H)``, from the gates and the old cell state
+    ``c`` ``(B, H)``. Raises ValueError if ``c`` does not match the gates."""
+    if not isinstance(gates, LSTMGates) or check_tensor("c", c).shape != gates.f.shape:
+        raise ValueError(f"gates (LSTMGates) and c must agree, got c {tuple(c.shape)}")
+    c = gates.f * c + gates.i * gates.g  # forget some memory, write some new
+    h = gates.o * torch.tanh(c)  # show part of the memory
+    return h, c
 
-    It offers the ``step(value, state) -> bool`` and ``best_epoch`` /
-    ``best_state`` interface that ``fit(early_stopping=...)`` expects;
-    ``best_epoch`` is the epoch that reached the threshold.
+
+def gru_gates(a: torch.Tensor, b: torch.Tensor) -> GRUGates:
+    """The GRU's gates from ``a = x W_ih^T + b_ih`` and ``b = h W_hh^T + b_hh``,
+    both ``(B, 3H)`` with blocks ``r, z, n``. As in PyTorch, the reset gate
+    multiplies ``W_hn h + b_hn``, the recurrent part of the candidate.
+
+    Raises ValueError unless ``a`` and ``b`` share one shape ending in 3 H, H >= 1.
+    """
+    H = a.shape[-1] // 3 if check_tensor("a", a, floating=True).ndim else 0
+    if H == 0 or a.shape[-1] != 3 * H or check_tensor("b", b).shape != a.shape:
+        raise ValueError(f"a and b must have one shape (B, 3H), got "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    a_r, a_z, a_n = a.split(H, dim=-1)  # each (B, H)
+    b_r, b_z, b_n = b.split(H, dim=-1)
+    r = torch.sigmoid(a_r + b_r)
+    z = torch.sigmoid(a_z + b_z)
+    return GRUGates(r, z, torch.tanh(a_n + r * b_n))
+
+
+def gru_update(gates: GRUGates, h: torch.Tensor) -> torch.Tensor:
+    """The new state ``(B, H)``: ``z`` keeps the old ``h``, ``1 - z`` takes ``n``.
+    Raises ValueError if ``h`` does not match the gates."""
+    if not isinstance(gates, GRUGates) or check_tensor("h", h).shape != gates.z.shape:
+        raise ValueError(f"gates (GRUGates) and h must agree, got h {tuple(h.shape)}")
+    take = (1 - gates.z) * gates.n  # the candidate, where z is near 0
+    keep = gates.z * h  # the old state, where z is near 1
+    return take + keep
+
+
+class LSTMCell(nn.Module):
+    """One step of a long short-term memory cell, like ``nn.LSTMCell``.
+
+    Parameters with PyTorch's names, shapes, gate order ``i, f, g, o`` and
+    initialisation (drawn from ``generator``): ``weight_ih (4H, I)``,
+    ``weight_hh (4H, H)``, ``bias_ih`` and ``bias_hh (4H,)``.
+    ``forward(x, state)``: ``x (B, I)`` and ``state = (h, c)``, each ``(B, H)``
+    (``None``: zeros) -> the new ``(h, c)``. Raises ValueError for a wrong size,
+    shape or dtype, TypeError for a state that is not a pair.
     """
 
-    def __init__(self, threshold: float):
-        self.threshold = check_number("threshold", threshold)
-        self.best_epoch = self.best_state = None
-        self.epoch = -1
+    def __init__(self, input_size: int, hidden_size: int, *,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.weight_ih = nn.Parameter(torch.empty(4 * H, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(4 * H, H))
+        self.bias_ih = nn.Parameter(torch.empty(4 * H))
+        self.bias_hh = nn.Parameter(torch.empty(4 * H))
+        bound = 1.0 / H ** 0.5  # PyTorch's U(-1/sqrt(H), 1/sqrt(H))
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound, generator=generator)
 
-    def step(self, value: float, state=None) -> bool:
-        self.epoch += 1
-        if value < self.threshold:
-            self.best_epoch = self.epoch
-            return True
-        return False
+    def forward(self, x: torch.Tensor, state=None) -> tuple[torch.Tensor, torch.Tensor]:
+        h, c = self._checked(x, state)  # (B, H) each
+        return lstm_update(self._gates(x, h), c)
+
+    def gates(self, x: torch.Tensor, state=None) -> LSTMGates:
+        """The four gates, each ``(B, H)``, that ``forward(x, state)`` uses."""
+        return self._gates(x, self._checked(x, state)[0])
+
+    def _gates(self, x: torch.Tensor, h: torch.Tensor) -> LSTMGates:
+        z = torch.addmm(self.bias_ih, x, self.weight_ih.T)  # (B, 4H): all gates
+        return lstm_gates(z + torch.addmm(self.bias_hh, h, self.weight_hh.T))
+
+    def _checked(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x`` and ``state``, checked; ``state`` as ``(h, c)``, zeros if None."""
+        if (check_tensor("x", x, floating=True).ndim != 2
+                or x.shape[1] != self.input_size or x.dtype != self.weight_ih.dtype):
+            raise ValueError(f"x must have shape (batch, input_size) with input_size="
+                             f"{self.input_size} and dtype {self.weight_ih.dtype}, "
+                             f"got {tuple(x.shape)} {x.dtype}")
+        shape = (x.shape[0], self.hidden_size)
+        if state is None:
+            return x.new_zeros(shape), x.new_zeros(shape)
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise TypeError(f"state must be a pair (h, c) or None, got "
+                            f"{type(state).__name__}")
+        for name, t in zip("hc", state):
+            if check_tensor(name, t, floating=True).shape != shape:
+                raise ValueError(f"{name} must have shape {shape} (batch, hidden_size)"
+                                 f", got {tuple(t.shape)}")
+        return state[0], state[1]
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
 
 
-def recall_vs_delay(delays: Sequence[int] = (4, 8, 16, 32),
-                    hidden_sizes: dict | None = None, *, num_epochs: int = 8,
-                    num_train: int = 1024, num_val: int = 256, batch_size: int = 128,
-                    lr: float = 0.04,
-                    keep_bias: float = 3.0, noise_std: float = 2.0,
-                    stop_loss: float = 0.1, seed: int = 0) -> dict:
-    """Train each kind of network on :func:`~introdl.tasks.first_symbol_recall`
-    for each delay; return the validation accuracies.
+class GRUCell(nn.Module):
+    """One step of a gated recurrent unit, like ``nn.GRUCell``.
 
-    Every run: Adam with learning rate ``lr``, mini-batches of ``batch_size``, at most
-    ``num_epochs`` epochs, stopping early once the validation loss is below
-    ``stop_loss`` (:class:`StopBelow`); one CPU thread.
-
-    Args:
-        delays: the delays ``T`` to try.
-        hidden_sizes: kind -> hidden size; the default sizes (RNN 28, LSTM 12,
-            GRU 14) give the three about the same number of parameters.
-        keep_bias: see :func:`make_recurrent` (LSTM and GRU only).
-        noise_std: standard deviation of the noise between symbol and answer.
-    Returns:
-        A dict with ``"delays"`` (the list of delays), ``"accuracy"`` and
-        ``"epochs"`` (kind -> one value per delay), ``"params"`` (kind ->
-        number of parameters) and ``"models"`` (kind -> the model trained on
-        the longest delay).
+    Parameters with PyTorch's names, shapes, gate order ``r, z, n`` and
+    initialisation (drawn from ``generator``): ``weight_ih (3H, I)``,
+    ``weight_hh (3H, H)``, ``bias_ih`` and ``bias_hh (3H,)``.
+    ``forward(x, h)``: ``x (B, I)`` and ``h (B, H)`` (``None``: zeros) -> the
+    new ``h``. Raises ValueError for a wrong size, shape or dtype.
     """
-    hidden_sizes = hidden_sizes or {"RNN": 28, "LSTM": 12, "GRU": 14}
-    check_positive_int("num_train", num_train)
-    out = {"delays": list(delays), "accuracy": {}, "epochs": {}, "params": {},
-           "models": {}}
-    loss_fn = torch.nn.functional.cross_entropy
-    for kind, H in hidden_sizes.items():
-        accs, epochs = [], []
-        for delay in delays:
-            train = first_symbol_recall(num_train, delay, noise_std=noise_std,
-                                        seed=seed)
-            val = first_symbol_recall(num_val, delay, noise_std=noise_std,
-                                      seed=seed + 1)
-            gen = torch.Generator().manual_seed(seed)
-            rnn = make_recurrent(kind, train[0].shape[-1], H, generator=gen,
-                                 keep_bias=0.0 if kind == "RNN" else keep_bias)
-            model = LastStateModel(rnn, H, int(train[1].max()) + 1, generator=gen)
-            with one_thread():
-                history = fit(model, train, val, loss_fn=loss_fn,
-                              optimizer=torch.optim.Adam(model.parameters(), lr=lr),
-                              num_epochs=num_epochs, batch_size=batch_size,
-                              early_stopping=StopBelow(stop_loss), generator=gen)
-            accs.append(evaluate(model, val, loss_fn, accuracy)[1])
-            epochs.append(history.num_epochs)
-        out["accuracy"][kind], out["epochs"][kind] = accs, epochs
-        out["params"][kind], out["models"][kind] = parameter_count(model), model
-    return out
+
+    def __init__(self, input_size: int, hidden_size: int, *,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.weight_ih = nn.Parameter(torch.empty(3 * H, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(3 * H, H))
+        self.bias_ih = nn.Parameter(torch.empty(3 * H))
+        self.bias_hh = nn.Parameter(torch.empty(3 * H))
+        bound = 1.0 / H ** 0.5  # PyTorch's U(-1/sqrt(H), 1/sqrt(H))
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound, generator=generator)
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
+        h = self._checked(x, h)  # (B, H)
+        return gru_update(self._gates(x, h), h)
+
+    def gates(self, x: torch.Tensor, h: torch.Tensor | None = None) -> GRUGates:
+        """The gates ``r, z, n``, each ``(B, H)``, that ``forward(x, h)`` uses."""
+        return self._gates(x, self._checked(x, h))
+
+    def _gates(self, x: torch.Tensor, h: torch.Tensor) -> GRUGates:
+        a = torch.addmm(self.bias_ih, x, self.weight_ih.T)  # (B, 3H): all gates
+        return gru_gates(a, torch.addmm(self.bias_hh, h, self.weight_hh.T))
+
+    def _checked(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """``x`` and ``h``, checked; ``h`` itself, or zeros if None."""
+        if (check_tensor("x", x, floating=True).ndim != 2
+                or x.shape[1] != self.input_size or x.dtype != self.weight_ih.dtype):
+            raise ValueError(f"x must have shape (batch, input_size) with input_size="
+                             f"{self.input_size} and dtype {self.weight_ih.dtype}, "
+                             f"got {tuple(x.shape)} {x.dtype}")
+        shape = (x.shape[0], self.hidden_size)
+        if h is None:
+            return x.new_zeros(shape)
+        if check_tensor("h", h, floating=True).shape != shape:
+            raise ValueError(f"h must have shape {shape} (batch, hidden_size), got "
+                             f"{tuple(h.shape)}")
+        return h
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
 
 
-def _belt_arrow(ax, start, end, **kwargs):
-    """An arrow between two points that are not nodes (no gap at either end)."""
-    from introdl.figures import diagrams
+class LSTM(nn.Module):
+    """A one-layer LSTM, like ``nn.LSTM(input_size, hidden_size, batch_first=True)``.
 
-    diagrams.arrow(ax, start, end, r_start=0.0, r_end=0.0, **kwargs)
-
-
-def _line(ax, points, color="black"):
-    xs, ys = zip(*points)
-    ax.plot(xs, ys, color=color, linewidth=1.1, linestyle="-", zorder=1)
-
-
-def draw_lstm_cell():
-    """Diagram of one LSTM step: the cell state runs along the top, where the
-    forget gate multiplies it and the input gate adds new content; the
-    output gate decides how much of ``tanh(c_t)`` becomes ``h_t``."""
-    from introdl.figures import diagrams
-
-    fig, ax = diagrams.new_diagram(6.4, 3.6, xlim=(0, 11.4), ylim=(-0.4, 6.0))
-    top, gate_y, bus = 5.0, 2.5, 0.9
-    diagrams.node(ax, (0.6, top), "$c_{t-1}$", kind="state", fontsize=10)
-    diagrams.node(ax, (10.8, top), "$c_t$", kind="state")
-    diagrams.node(ax, (0.6, bus), "$h_{t-1}$", kind="hidden", fontsize=10)
-    diagrams.node(ax, (10.8, gate_y), "$h_t$", kind="hidden")
-    diagrams.node(ax, (1.9, -0.05), "$x_t$", kind="input", radius=0.35)
-    gates = {"f": (2.6, r"$\sigma$" + "\nforget $f_t$"),
-             "i": (4.4, r"$\sigma$" + "\ninput $i_t$"),
-             "g": (6.2, r"$\tanh$" + "\ncandidate $g_t$"),
-             "o": (8.0, r"$\sigma$" + "\noutput $o_t$")}
-    _line(ax, [(1.0, bus), (8.0, bus)])
-    _line(ax, [(1.9, 0.3), (1.9, bus)])
-    for name, (x, label) in gates.items():
-        diagrams.box(ax, (x, gate_y), label, width=1.5, height=1.0, kind="op",
-                     fontsize=8)
-        _belt_arrow(ax, (x, bus), (x, gate_y - 0.5))
-    diagrams.node(ax, (2.6, top), r"$\times$", kind="plain", radius=0.3)
-    diagrams.node(ax, (5.3, top), "$+$", kind="plain", radius=0.3)
-    diagrams.node(ax, (5.3, 3.9), r"$\times$", kind="plain", radius=0.3)
-    diagrams.box(ax, (9.3, 4.0), r"$\tanh$", width=0.9, height=0.55, kind="op",
-                 fontsize=9)
-    diagrams.node(ax, (9.3, gate_y), r"$\times$", kind="plain", radius=0.3)
-    diagrams.arrow(ax, (0.6, top), (2.6, top), r_end=0.3)
-    diagrams.arrow(ax, (2.6, top), (5.3, top), r_start=0.3, r_end=0.3)
-    diagrams.arrow(ax, (5.3, top), (10.8, top), r_start=0.3)
-    diagrams.arrow(ax, (2.6, gate_y + 0.5), (2.6, top), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (4.4, gate_y + 0.5), (5.3, 3.9), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (6.2, gate_y + 0.5), (5.3, 3.9), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (5.3, 3.9), (5.3, top), r_start=0.3, r_end=0.3)
-    _belt_arrow(ax, (9.3, top), (9.3, 4.28))
-    diagrams.arrow(ax, (9.3, 3.72), (9.3, gate_y), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (8.75, gate_y), (9.3, gate_y), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (9.3, gate_y), (10.8, gate_y), r_start=0.3)
-    diagrams.caption(ax, (6.0, 5.65), "cell state: forget, then add")
-    diagrams.caption(ax, (4.5, 0.3), r"every gate reads $h_{t-1}$ and $x_t$")
-    return fig
-
-
-def draw_gru_cell():
-    """Diagram of one GRU step: the update gate mixes the old state and a
-    candidate, ``h_t = (1 - z_t) n_t + z_t h_{t-1}``; the reset gate decides
-    how much of the old state the candidate sees."""
-    from introdl.figures import diagrams
-
-    fig, ax = diagrams.new_diagram(6.4, 3.6, xlim=(0, 11.4), ylim=(-0.4, 6.0))
-    top, gate_y, bus = 5.0, 2.5, 0.9
-    diagrams.node(ax, (0.6, top), "$h_{t-1}$", kind="hidden", fontsize=10)
-    diagrams.node(ax, (10.8, top), "$h_t$", kind="hidden")
-    diagrams.node(ax, (1.9, -0.05), "$x_t$", kind="input", radius=0.35)
-    _line(ax, [(1.2, top), (1.2, bus), (8.0, bus)])
-    _line(ax, [(1.9, 0.3), (1.9, bus)])
-    boxes = {"z": (3.0, r"$\sigma$" + "\nupdate $z_t$"),
-             "r": (5.5, r"$\sigma$" + "\nreset $r_t$"),
-             "n": (8.0, r"$\tanh$" + "\ncandidate $n_t$")}
-    for name, (x, label) in boxes.items():
-        diagrams.box(ax, (x, gate_y), label, width=1.5, height=1.0, kind="op",
-                     fontsize=8)
-        _belt_arrow(ax, (x, bus), (x, gate_y - 0.5))
-    diagrams.node(ax, (3.0, top), r"$\times$", kind="plain", radius=0.3)
-    diagrams.node(ax, (8.0, 4.0), r"$\times$", kind="plain", radius=0.3)
-    diagrams.node(ax, (8.0, top), "$+$", kind="plain", radius=0.3)
-    diagrams.arrow(ax, (0.6, top), (3.0, top), r_end=0.3)
-    diagrams.arrow(ax, (3.0, top), (8.0, top), r_start=0.3, r_end=0.3)
-    diagrams.arrow(ax, (8.0, top), (10.8, top), r_start=0.3)
-    diagrams.arrow(ax, (3.0, gate_y + 0.5), (3.0, top), r_start=0.0, r_end=0.3,
-                   label="$z_t$", label_pos=0.5)
-    diagrams.arrow(ax, (3.75, gate_y + 0.35), (8.0, 4.0), r_start=0.0, r_end=0.3,
-                   label="$1 - z_t$", label_pos=0.55)
-    diagrams.arrow(ax, (8.0, gate_y + 0.5), (8.0, 4.0), r_start=0.0, r_end=0.3)
-    diagrams.arrow(ax, (8.0, 4.0), (8.0, top), r_start=0.3, r_end=0.3)
-    diagrams.arrow(ax, (6.25, gate_y), (7.25, gate_y), r_start=0.0, r_end=0.0,
-                   label="$r_t$", label_pos=0.45)
-    diagrams.caption(ax, (9.6, 1.5), r"$n_t = \tanh(W_{in} x_t + b_{in}$" + "\n"
-                     + r"$+ \, r_t \odot (W_{hn} h_{t-1} + b_{hn}))$", fontsize=8)
-    diagrams.caption(ax, (6.5, 5.65), "keep the old state (z) or take the candidate")
-    diagrams.caption(ax, (4.6, 0.3), r"every gate reads $h_{t-1}$ and $x_t$")
-    return fig
-
-
-def plot_recall_vs_delay(results: dict, chance: float = 0.25, *, ax=None):
-    """Validation accuracy against the delay, one curve per kind of network
-    (the output of :func:`recall_vs_delay`); a dotted line marks chance."""
-    from introdl.figures.style import plot_curves
-
-    curves = {f"{kind} ({results['params'][kind]:,} parameters)": acc
-              for kind, acc in results["accuracy"].items()}
-    fig = plot_curves(curves, x=results["delays"], ax=ax, xlabel="delay $T$ (steps)",
-                      ylabel="validation accuracy")
-    ax = ax or fig.axes[0]
-    for line, marker, size in zip(ax.lines, "os^D", (7, 6, 4, 4)):
-        line.set_marker(marker)  # distinct markers: the curves may overlap
-        line.set_markersize(size)
-    ax.axhline(chance, color="#888888", linestyle=":", linewidth=1.2)
-    ax.text(results["delays"][0], chance + 0.02, "chance", color="#666666", fontsize=8)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(results["delays"], labels=[str(d) for d in results["delays"]])
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower left")
-    return fig
-
-
-def plot_lstm_gates(gates, *, axes=None):
-    """Heatmaps of the input, forget and output gates of one sequence.
-
-    Args:
-        gates: an :class:`~introdl.rnn.LSTMGates` whose fields are ``(T, H)``.
-    Returns:
-        A Figure of three panels, hidden unit against time step, values in
-        ``[0, 1]`` on one colour scale.
+    The parameters of an :class:`LSTMCell`, under ``nn.LSTM``'s names
+    (``weight_ih_l0``, ...). ``forward(x, state)``: ``x (B, T, I)`` and
+    ``state = (h0, c0)``, each ``(1, B, H)`` (``None``: zeros) ->
+    ``(output, (h_n, c_n))``: every ``h_t`` ``(B, T, H)`` and the last states,
+    each ``(1, B, H)``. Raises ValueError for a wrong shape or dtype, TypeError
+    for a state that is not a pair.
     """
-    from introdl.figures.style import new_figure, plot_heatmap
 
-    if axes is None:
-        fig, axes = new_figure(nrows=3, height=5.4, sharex=True)
-    names = (("i", "input gate $i_t$"), ("f", "forget gate $f_t$"),
-             ("o", "output gate $o_t$"))
-    for ax, (field, title) in zip(axes, names):
-        values = getattr(gates, field).detach().T  # (H, T)
-        plot_heatmap(values, ax=ax, vmin=0, vmax=1, title=title, ylabel="unit")
-    axes[-1].set_xlabel("time step $t$ (the symbol is at $t = 0$)")
-    return axes[0].figure
+    def __init__(self, input_size: int, hidden_size: int, *,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        cell = LSTMCell(input_size, hidden_size, generator=generator)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        for name, p in cell.named_parameters():  # weight_ih -> weight_ih_l0, ...
+            self.register_parameter(name + "_l0", p)
+
+    def forward(self, x: torch.Tensor, state=None):
+        output, (h, c) = self._run(x, state)
+        return output, (h[None], c[None])  # (B, T, H), ((1, B, H), (1, B, H))
+
+    def gate_trace(self, x: torch.Tensor, state=None) -> LSTMGates:
+        """The gates at every step, fields ``(B, T, H)``; arguments as for forward."""
+        trace = []
+        self._run(x, state, trace)
+        return LSTMGates(*(torch.stack(g, dim=1) for g in zip(*trace)))
+
+    def _run(self, x: torch.Tensor, state, trace: list | None = None):
+        h, c = self._initial(x, state)  # (B, H) each
+        bias = self.bias_ih_l0 + self.bias_hh_l0  # (4H,)
+        xz = x @ self.weight_ih_l0.T + bias  # (B, T, 4H), every step at once
+        hs = []
+        for xz_t in xz.unbind(1):  # (B, 4H)
+            gates = lstm_gates(torch.addmm(xz_t, h, self.weight_hh_l0.T))
+            h, c = lstm_update(gates, c)  # (B, H) each
+            hs.append(h)
+            if trace is not None:
+                trace.append(gates)
+        return torch.stack(hs, dim=1), (h, c)  # (B, T, H)
+
+    def _initial(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
+        """Check ``x`` and ``state``; the initial ``(h, c)``, each ``(B, H)``."""
+        if (check_tensor("x", x, floating=True).ndim != 3
+                or x.shape[2] != self.input_size or x.dtype != self.weight_ih_l0.dtype):
+            raise ValueError(f"x must have shape (batch, T, input_size) with input_size"
+                             f"={self.input_size} and dtype {self.weight_ih_l0.dtype}, "
+                             f"got {tuple(x.shape)} {x.dtype}")
+        if x.shape[1] == 0:
+            raise ValueError(f"x must have at least one time step, got shape "
+                             f"{tuple(x.shape)}")
+        shape = (1, x.shape[0], self.hidden_size)
+        if state is None:
+            return x.new_zeros(shape[1:]), x.new_zeros(shape[1:])
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise TypeError(f"state must be a pair (h0, c0) or None, got "
+                            f"{type(state).__name__}")
+        for name, t in zip(("h0", "c0"), state):
+            if check_tensor(name, t, floating=True).shape != shape:
+                raise ValueError(f"{name} must have shape {shape} (layers, batch, "
+                                 f"hidden_size), got {tuple(t.shape)}")
+        return state[0][0], state[1][0]
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}, batch_first=True"
+
+
+class GRU(nn.Module):
+    """A one-layer GRU, like ``nn.GRU(input_size, hidden_size, batch_first=True)``.
+
+    The parameters of a :class:`GRUCell`, under ``nn.GRU``'s names
+    (``weight_ih_l0``, ...). ``forward(x, h0)``: ``x (B, T, I)`` and ``h0
+    (1, B, H)`` (``None``: zeros) -> ``(output, h_n)``: every ``h_t``
+    ``(B, T, H)`` and the last ``(1, B, H)``. The input part of every step,
+    ``x_t W_ih^T + b_ih``, is one matrix product for the whole sequence.
+    Raises ValueError for a wrong shape or dtype.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, *,
+                 generator: torch.Generator | None = None):
+        super().__init__()
+        cell = GRUCell(input_size, hidden_size, generator=generator)
+        self.input_size, self.hidden_size = input_size, hidden_size
+        for name, p in cell.named_parameters():  # weight_ih -> weight_ih_l0, ...
+            self.register_parameter(name + "_l0", p)
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
+        output, h = self._run(x, h0)
+        return output, h[None]  # (B, T, H), (1, B, H)
+
+    def gate_trace(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> GRUGates:
+        """The gates at every step, fields ``(B, T, H)``; arguments as for forward."""
+        trace = []
+        self._run(x, h0, trace)
+        return GRUGates(*(torch.stack(g, dim=1) for g in zip(*trace)))
+
+    def _run(self, x: torch.Tensor, h0: torch.Tensor | None,
+             trace: list | None = None):
+        h = self._initial(x, h0)  # (B, H)
+        xa = x @ self.weight_ih_l0.T + self.bias_ih_l0  # (B, T, 3H)
+        hs = []
+        for a_t in xa.unbind(1):  # (B, 3H)
+            b_t = torch.addmm(self.bias_hh_l0, h, self.weight_hh_l0.T)  # (B, 3H)
+            gates = gru_gates(a_t, b_t)
+            h = gru_update(gates, h)  # (B, H)
+            hs.append(h)
+            if trace is not None:
+                trace.append(gates)
+        return torch.stack(hs, dim=1), h  # (B, T, H), (B, H)
+
+    def _initial(self, x: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
+        """Check ``x`` and ``h0``; the initial ``h`` ``(B, H)``."""
+        if (check_tensor("x", x, floating=True).ndim != 3
+                or x.shape[2] != self.input_size or x.dtype != self.weight_ih_l0.dtype):
+            raise ValueError(f"x must have shape (batch, T, input_size) with input_size"
+                             f"={self.input_size} and dtype {self.weight_ih_l0.dtype}, "
+                             f"got {tuple(x.shape)} {x.dtype}")
+        if x.shape[1] == 0:
+            raise ValueError(f"x must have at least one time step, got shape "
+                             f"{tuple(x.shape)}")
+        shape = (1, x.shape[0], self.hidden_size)
+        if h0 is None:
+            return x.new_zeros(shape[1:])
+        if check_tensor("h0", h0, floating=True).shape != shape:
+            raise ValueError(f"h0 must have shape {shape} (layers, batch, hidden_size)"
+                             f", got {tuple(h0.shape)}")
+        return h0[0]
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}, batch_first=True"

@@ -1,64 +1,67 @@
-"""Loss landscapes and gradient descent (chapter "Loss optimization and gradient
-descent").
+"""Loss landscapes and gradient descent.
 
 A network has far too many weights to draw its loss directly. We draw it on a
 plane through three networks trained from different random starts,
 ``theta(a, b) = theta_A + a (theta_B - theta_A) + b (theta_C - theta_A)``: a
 model with just two parameters, ``a`` and ``b``, whose loss is the real loss
-of a real network on real data (the 8x8 digits).
+of a real network on real data. Also plain gradient descent, and two small
+landscapes to run it on (:func:`bumpy_loss`, :func:`rosenbrock`).
 """
 
-from __future__ import annotations
-
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import torch
-from matplotlib.ticker import MaxNLocator
+from torch import nn
 
 from introdl.checks import check_ndim, check_number, check_positive_int, check_tensor
-from introdl.figures.style import LINESTYLES, PALETTE, new_figure
 
-__all__ = ["tiny_mlp", "mlp_loss", "train_solutions", "PlaneLoss", "loss_grid",
-           "gradient_descent", "descend_from_starts", "distinct_minima",
-           "plot_loss_surface", "plot_loss_contours", "bumpy_loss", "rosenbrock",
-           "plot_learning_rates"]
+__all__ = ["tiny_mlp", "mlp_loss", "PlaneLoss", "loss_grid", "gradient_descent",
+           "descend_from_starts", "bumpy_loss", "rosenbrock"]
 
 
 def tiny_mlp(in_features: int = 64, hidden_size: int = 8, num_classes: int = 10,
-             seed: int = 0) -> torch.nn.Sequential:
+             seed: int = 0) -> nn.Sequential:
     """``Linear(in_features, hidden_size) -> Tanh -> Linear(hidden_size,
-    num_classes)`` with PyTorch's default initialisation drawn from ``seed``."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return torch.nn.Sequential(torch.nn.Linear(in_features, hidden_size),
-                                   torch.nn.Tanh(),
-                                   torch.nn.Linear(hidden_size, num_classes))
+    num_classes)``, initialised as PyTorch does, from a generator seeded with
+    ``seed`` (the same weights as ``torch.manual_seed(seed)`` followed by the
+    default construction; torch's global generator is left alone)."""
+    sizes = [check_positive_int(name, value) for name, value in (
+        ("in_features", in_features), ("hidden_size", hidden_size),
+        ("num_classes", num_classes))]
+    check_positive_int("seed", seed, allow_zero=True)
+    gen = torch.Generator().manual_seed(seed)
+    layers = []
+    for m_in, m_out in zip(sizes[:-1], sizes[1:]):
+        linear = nn.utils.skip_init(nn.Linear, m_in, m_out,  # no global RNG draws
+                                    device=torch.get_default_device())
+        nn.init.kaiming_uniform_(linear.weight, a=math.sqrt(5), generator=gen)
+        bound = 1 / math.sqrt(m_in)  # nn.Linear.reset_parameters, with our generator
+        nn.init.uniform_(linear.bias, -bound, bound, generator=gen)
+        layers.append(linear)
+    return nn.Sequential(layers[0], nn.Tanh(), layers[1])
 
 
 def mlp_loss(theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
              hidden_size: int, num_classes: int = 10) -> torch.Tensor:
-    """Mean cross-entropy of :func:`tiny_mlp` with flat parameters ``theta``.
+    """Mean cross-entropy of a ``d -> H (tanh) -> C`` network with flat parameters.
 
-    ``theta`` holds the parameters in the order of
-    ``torch.nn.utils.parameters_to_vector(tiny_mlp(...).parameters())``:
-    ``W1`` ``(H, d)``, ``b1`` ``(H,)``, ``W2`` ``(C, H)``, ``b2`` ``(C,)``.
-    Leading dimensions of ``theta`` are a batch of networks.
-
-    Args:
-        theta: ``(..., P)`` with ``P = H (d + 1) + C (H + 1)``.
-        X: inputs ``(n, d)``; y: class indices ``(n,)``.
-    Returns:
-        The loss of each network, shape ``(...)``.
-    Raises:
-        ValueError: if ``theta``'s last dimension is not ``P``.
+    ``theta`` ``(..., P)`` holds ``W1`` ``(H, d)``, ``b1`` ``(H,)``, ``W2`` ``(C, H)``
+    and ``b2`` ``(C,)`` in turn, ``P = H (d + 1) + C (H + 1)`` (the order of
+    ``parameters_to_vector``); leading dimensions are a batch of networks.
+    ``X`` ``(n, d)``, ``y`` ``(n,)`` int64. Returns the losses, shape ``(...)``.
     """
-    d, H, C = X.shape[1], hidden_size, num_classes
-    P = H * (d + 1) + C * (H + 1)
-    if theta.shape[-1] != P:
+    check_tensor("theta", theta, floating=True)
+    check_ndim("X", check_tensor("X", X, floating=True), (2,))
+    H = check_positive_int("hidden_size", hidden_size)
+    C = check_positive_int("num_classes", num_classes)
+    d, P = X.shape[1], H * (X.shape[1] + 1) + C * (H + 1)
+    if (theta.shape[-1:] != (P,) or getattr(y, "shape", None) != X.shape[:1]
+            or not len(X) or y.dtype != torch.int64 or ((y < 0) | (y >= C)).any()):
         raise ValueError(f"theta must have {P} entries in its last dimension for "
-                         f"d={d}, hidden_size={H}, num_classes={C}, got "
-                         f"{tuple(theta.shape)}")
+                         f"d={d}, H={H}, C={C}, and y n > 0 int64 labels below C; got "
+                         f"theta {tuple(theta.shape)}, X {tuple(X.shape)}, y {y!r:.60}")
     W1, b1, W2, b2 = theta.split([H * d, H, C * H, C], dim=-1)
     W1 = W1.unflatten(-1, (H, d))  # (..., H, d)
     W2 = W2.unflatten(-1, (C, H))  # (..., C, H)
@@ -67,30 +70,6 @@ def mlp_loss(theta: torch.Tensor, X: torch.Tensor, y: torch.Tensor,
     log_p = Z.log_softmax(dim=-1)  # (..., n, C)
     picked = log_p.gather(-1, y.expand(Z.shape[:-1]).unsqueeze(-1))  # (..., n, 1)
     return -picked.squeeze(-1).mean(dim=-1)  # (...)
-
-
-def train_solutions(X: torch.Tensor, y: torch.Tensor, seeds=(1, 2, 3),
-                    hidden_size: int = 8, num_epochs: int = 300,
-                    lr: float = 1.0) -> list[torch.Tensor]:
-    """Train one :func:`tiny_mlp` per seed by full-batch gradient descent.
-
-    Uses the book's loop :func:`introdl.training.fit` with
-    :class:`introdl.optim.SGD` (the same rule as ``torch.optim.SGD``).
-
-    Returns:
-        One flat parameter vector ``(P,)`` per seed (see :func:`mlp_loss`).
-    """
-    from introdl.optim import SGD
-    from introdl.training import fit
-
-    thetas = []
-    for seed in seeds:
-        model = tiny_mlp(X.shape[1], hidden_size, int(y.max()) + 1, seed=seed)
-        fit(model, (X, y), loss_fn=torch.nn.functional.cross_entropy,
-            optimizer=SGD(model.parameters(), lr=lr),
-            num_epochs=num_epochs, generator=torch.Generator().manual_seed(seed))
-        thetas.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach())
-    return thetas
 
 
 @dataclass
@@ -106,8 +85,15 @@ class PlaneLoss:
     y: torch.Tensor  # (n,)
     hidden_size: int
 
+    def __post_init__(self):
+        self.thetas = tuple(self.thetas)  # a list or a generator works too
+        if len(self.thetas) != 3:
+            raise ValueError(f"thetas must hold 3 vectors, got {len(self.thetas)}")
+
     def theta(self, ab: torch.Tensor) -> torch.Tensor:
         """Parameters at plane coordinates ``ab`` ``(..., 2)`` -> ``(..., P)``."""
+        if ab.shape[-1:] != (2,):
+            raise ValueError(f"ab must have shape (..., 2), got {tuple(ab.shape)}")
         tA, tB, tC = self.thetas
         return tA + ab[..., :1] * (tB - tA) + ab[..., 1:] * (tC - tA)
 
@@ -124,58 +110,68 @@ def loss_grid(f: Callable[[torch.Tensor], torch.Tensor], a_range=(-1.0, 1.0),
 
     Args:
         f: maps points ``(m, 2)`` to values ``(m,)``.
+        a_range, b_range: ``(low, high)`` of each coordinate.
         chunk: points per call of ``f`` (bounds the memory used).
     Returns:
         ``(A, B, L)``, each ``(num, num)``: coordinates and values, ready for
         ``contour``.
+    Raises:
+        ValueError: if ``f`` does not return one value per point.
     """
     check_positive_int("num", num)
-    a = torch.linspace(*a_range, num)
-    b = torch.linspace(*b_range, num)
+    check_positive_int("chunk", chunk)
+    (a_low, a_high), (b_low, b_high) = a_range, b_range
+    a = torch.linspace(check_number("a_range[0]", a_low),
+                       check_number("a_range[1]", a_high), num)
+    b = torch.linspace(check_number("b_range[0]", b_low),
+                       check_number("b_range[1]", b_high), num)
     A, B = torch.meshgrid(a, b, indexing="xy")  # (num, num) each
     points = torch.stack([A.ravel(), B.ravel()], dim=1)  # (num * num, 2)
-    L = torch.cat([f(p) for p in points.split(chunk)])  # (num * num,)
-    return A, B, L.reshape(A.shape)
+    values = []
+    for p in points.split(chunk):
+        out = f(p)
+        if getattr(out, "shape", None) != (len(p),):
+            raise ValueError(f"f must map points ({len(p)}, 2) to values "
+                             f"({len(p)},), got {getattr(out, 'shape', out)}")
+        values.append(out)
+    return A, B, torch.cat(values).reshape(A.shape)
 
 
 def gradient_descent(f: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor,
-                     lr: float, num_steps: int):
-    """Plain gradient descent, ``w <- w - lr * grad f(w)``.
+                     lr: float, num_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Plain gradient descent, ``w <- w - lr * grad f(w)``, with autograd's gradient.
 
-    The gradient comes from ``torch.autograd`` (see the chapter on
-    backpropagation). The run stops early if the loss stops being finite.
-
-    Args:
-        f: maps parameters of ``w0``'s shape to a scalar loss.
-        w0: starting point, any shape.
-        lr: the learning rate (step size), ``>= 0``.
-    Returns:
-        ``(path, losses)``: ``path`` ``(T + 1, *w0.shape)`` holds every iterate
-        from ``w0`` on and ``losses`` ``(T + 1,)`` the loss at each, with
-        ``T = num_steps`` unless the loss became infinite or NaN.
+    ``f`` maps parameters shaped like ``w0`` to a 0-d loss. Returns ``(path,
+    losses)``: every iterate, ``(T + 1, *w0.shape)``, and its loss, ``(T + 1,)``,
+    with ``T = num_steps`` unless the loss stopped being finite earlier.
     """
     check_tensor("w0", w0, floating=True)
     check_number("lr", lr, low=0)
     check_positive_int("num_steps", num_steps)
     w = w0.detach().clone().requires_grad_(True)
     path, losses = [], []
-    for _ in range(num_steps + 1):
+    for step in range(num_steps + 1):
         loss = f(w)
+        if not (torch.is_tensor(loss) and loss.ndim == 0 and loss.requires_grad):
+            raise ValueError(f"f must return a 0-d tensor computed from w, got {loss}")
         path.append(w.detach().clone())
         losses.append(loss.item())
-        if not torch.isfinite(loss) or len(path) == num_steps + 1:
-            break
+        if not torch.isfinite(loss) or step == num_steps:
+            break  # the last iterate, or a diverged run
         (grad,) = torch.autograd.grad(loss, w)  # same shape as w
         with torch.no_grad():
             w -= lr * grad  # the step: against the gradient
-    return torch.stack(path), torch.tensor(losses, dtype=w0.dtype)
+    return torch.stack(path), torch.tensor(losses, dtype=w0.dtype, device=w0.device)
 
 
-def descend_from_starts(f, starts: torch.Tensor, lr: float, num_steps: int):
+def descend_from_starts(f: Callable[[torch.Tensor], torch.Tensor],
+                        starts: torch.Tensor, lr: float,
+                        num_steps: int) -> list[torch.Tensor]:
     """Run :func:`gradient_descent` from each row of ``starts``, all at once.
 
     The runs are independent: the gradient of ``f(W).sum()`` with respect to
-    row ``i`` of ``W`` is the gradient of ``f`` at that row alone.
+    row ``i`` of ``W`` is the gradient of ``f`` at that row alone. A run whose
+    loss stops being finite stops all of them.
 
     Args:
         f: maps points ``(k, d)`` to losses ``(k,)``.
@@ -183,117 +179,17 @@ def descend_from_starts(f, starts: torch.Tensor, lr: float, num_steps: int):
     Returns:
         A list of ``k`` paths, each ``(T + 1, d)``.
     """
-    check_tensor("starts", starts, floating=True)
-    check_ndim("starts", starts, (2,))
-    paths, _ = gradient_descent(lambda W: f(W).sum(), starts, lr, num_steps)
+    check_ndim("starts", check_tensor("starts", starts, floating=True), (2,))
+
+    def total(W: torch.Tensor) -> torch.Tensor:
+        losses = f(W)
+        if getattr(losses, "shape", None) != W.shape[:1]:
+            raise ValueError(f"f must map points {tuple(W.shape)} to losses "
+                             f"({len(W)},), got {getattr(losses, 'shape', losses)}")
+        return losses.sum()
+
+    paths, _ = gradient_descent(total, starts, lr, num_steps)
     return list(paths.unbind(dim=1))  # k tensors (T + 1, d)
-
-
-def distinct_minima(points: torch.Tensor, tol: float = 0.1):
-    """Group end points that lie within ``tol`` of each other.
-
-    Args:
-        points: ``(k, d)`` end points of gradient-descent runs.
-    Returns:
-        ``(centres, labels)``: ``centres`` ``(m, d)``, one per group in order of
-        first appearance, and ``labels`` ``(k,)``, each point's group.
-    """
-    check_number("tol", tol, low=0, low_open=True)
-    centres, labels = [], []
-    for p in points:
-        dists = [torch.linalg.vector_norm(p - c).item() for c in centres]
-        if dists and min(dists) < tol:
-            labels.append(dists.index(min(dists)))
-        else:
-            centres.append(p)
-            labels.append(len(centres) - 1)
-    return torch.stack(centres), torch.tensor(labels)
-
-
-def plot_loss_surface(A, B, L, *, marks: Mapping[str, tuple] | None = None, ax=None,
-                      xlabel: str = "$a$", ylabel: str = "$b$",
-                      zlabel: str = "loss $J$"):
-    """A 3-D surface of the loss ``L`` over the grid ``(A, B)``.
-
-    Args:
-        A, B, L: ``(m, m)`` arrays, as :func:`loss_grid` returns them.
-        marks: label -> ``(a, b)`` points to mark on the surface.
-        ax: a 3-D axes (``projection="3d"``); a new figure if ``None``.
-    Returns:
-        The ``Figure``.
-    """
-    if ax is None:
-        fig, ax = new_figure(width=5.6, height=4.2,
-                             subplot_kw={"projection": "3d"})
-    fig = ax.figure
-    ax.plot_surface(A.numpy(), B.numpy(), L.numpy(), cmap="viridis", linewidth=0,
-                    antialiased=False, rstride=1, cstride=1, alpha=0.95,
-                    rasterized=True)
-    for label, (a, b) in (marks or {}).items():
-        i = int(((A[0] - a).abs()).argmin())
-        j = int(((B[:, 0] - b).abs()).argmin())
-        z = float(L[j, i])
-        ax.plot([a, a], [b, b], [z, z + 0.35 * float(L.max() - L.min())],
-                color="black", linewidth=1.0, zorder=10)
-        ax.text(a, b, z + 0.4 * float(L.max() - L.min()), label, ha="center",
-                fontsize=10, zorder=11)
-    ax.set(xlabel=xlabel, ylabel=ylabel, zlabel=zlabel)
-    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
-        axis.set_major_locator(MaxNLocator(5))
-    ax.view_init(elev=45, azim=-140)
-    return fig
-
-
-def plot_loss_contours(A, B, L, *, paths: Mapping[str, torch.Tensor] | None = None,
-                       marks: Mapping[str, tuple] | None = None, ax=None,
-                       levels: int = 25, colors=None, title: str | None = None,
-                       xlabel: str = "$a$", ylabel: str = "$b$",
-                       cbar_label: str | None = "loss $J$", legend: bool = True):
-    """Contour lines of ``L`` over ``(A, B)``, with optional descent paths.
-
-    Args:
-        paths: label -> ``(T + 1, 2)`` iterates; each is drawn from a circle
-            (its start) to a cross (its end). Labels starting with ``_`` are
-            left out of the legend.
-        marks: label -> ``(a, b)`` points written on the map.
-        colors: one colour per path (default: the book's palette).
-        cbar_label: the colour bar's label (``None``: no colour bar).
-        legend: draw the legend of the labelled paths.
-    Returns:
-        The ``Figure``.
-    """
-    fig, ax = (new_figure(width=5.0, height=4.2) if ax is None else (ax.figure, ax))
-    filled = ax.contourf(A.numpy(), B.numpy(), L.numpy(), levels=levels,
-                         cmap="Greys_r", alpha=0.45)
-    ax.contour(A.numpy(), B.numpy(), L.numpy(), levels=filled.levels, colors="black",
-               linewidths=0.4, alpha=0.6)
-    if cbar_label is not None:
-        fig.colorbar(filled, ax=ax, shrink=0.85, label=cbar_label)
-    colors = colors or [PALETTE[i % len(PALETTE)] for i in range(len(paths or {}))]
-    for (label, path), color in zip((paths or {}).items(), colors):
-        p = path.detach()
-        style = LINESTYLES[PALETTE.index(color) % len(LINESTYLES)] \
-            if color in PALETTE else "-"
-        ax.plot(p[:, 0], p[:, 1], color=color, linestyle=style, linewidth=1.6,
-                label=label)
-        ax.plot(p[0, 0], p[0, 1], "o", color=color, markeredgecolor="black",
-                markersize=6)
-        ax.plot(p[-1, 0], p[-1, 1], "X", color=color, markeredgecolor="black",
-                markersize=8)
-    for label, (a, b) in (marks or {}).items():
-        ax.plot(a, b, "s", color="white", markeredgecolor="black", markersize=5)
-        ax.annotate(label, (a, b), xytext=(5, 5), textcoords="offset points",
-                    fontsize=10)
-    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=(float(A.min()), float(A.max())),
-           ylim=(float(B.min()), float(B.max())), aspect="equal")
-    ax.xaxis.set_major_locator(MaxNLocator(5))
-    ax.yaxis.set_major_locator(MaxNLocator(5))
-    ax.grid(False)
-    if title:
-        ax.set_title(title)
-    if legend and paths and any(not k.startswith("_") for k in paths):
-        ax.legend(loc="upper right", frameon=True, fontsize=8)
-    return fig
 
 
 def bumpy_loss(w: torch.Tensor) -> torch.Tensor:
@@ -304,6 +200,7 @@ def bumpy_loss(w: torch.Tensor) -> torch.Tensor:
     dent near ``w = -2.1`` (a local minimum with ``J`` about 1.8).
     Elementwise: any shape in, the same shape out.
     """
+    check_tensor("w", w, floating=True)
     return (w - 1.5) ** 2 / 4 - 1.5 * torch.exp(-(w + 2.2) ** 2 / 0.18)
 
 
@@ -313,39 +210,8 @@ def rosenbrock(w: torch.Tensor) -> torch.Tensor:
     Its minimum, 0 at ``(1, 1)``, lies at the bottom of a long, narrow, curved
     valley. ``w``: ``(..., 2)`` -> ``(...)``.
     """
+    check_tensor("w", w, floating=True)
+    if w.shape[-1:] != (2,):
+        raise ValueError(f"w must have shape (..., 2), got {tuple(w.shape)}")
     x, y = w[..., 0], w[..., 1]
     return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
-
-
-def plot_learning_rates(f, runs: Mapping[str, tuple], w_range=(-4.5, 5.0),
-                        y_max: float = 8.0):
-    """Gradient descent with several learning rates on a one-weight loss ``f``.
-
-    Args:
-        runs: label -> ``(path, losses)`` as :func:`gradient_descent` returns.
-        w_range: the weights shown in the left panel; ``y_max`` its top.
-    Returns:
-        The ``Figure``: left, ``f`` with each run's iterates (connected in
-        order, larger markers early); right, the loss against the step.
-    """
-    import numpy as np
-
-    fig, (ax_w, ax_l) = new_figure(ncols=2, height=3.2)
-    w = torch.linspace(*w_range, 400, dtype=torch.float64)
-    ax_w.plot(w, f(w), color="black", linewidth=1.2, linestyle="-")
-    markers = ["o", "s", "^", "D"]
-    finite = [l[torch.isfinite(l)] for _, l in runs.values()]
-    f_min = min([float(f(w).min())] + [float(l.min()) for l in finite if len(l)])
-    for i, (label, (path, losses)) in enumerate(runs.items()):
-        color, style = PALETTE[i], LINESTYLES[i]
-        p, l = path.numpy(), losses.numpy()
-        shown = np.abs(p) < 1e3
-        ax_w.plot(p[shown], l[shown], color=color, linestyle=style, linewidth=0.8,
-                  marker=markers[i], markersize=4, alpha=0.9, label=label)
-        ax_l.plot(np.arange(len(l)), np.maximum(l - f_min, 1e-12), color=color,
-                  linestyle=style, marker=markers[i], markersize=3, label=label)
-    ax_w.set(xlabel="weight $w$", ylabel="loss $J(w)$", xlim=w_range,
-             ylim=(-0.5, y_max))
-    ax_l.set(xlabel="step", ylabel="$J(w_t) - \\min J$", yscale="log")
-    ax_l.legend(loc="center right", fontsize=8, frameon=True)
-    return fig

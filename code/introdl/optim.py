@@ -6,42 +6,58 @@ the same arguments as the ``torch.optim`` classes of the same name (without
 weight decay and the rarer options) and apply the same update rule, so a
 model trained with either follows the same trajectory. Each works on whole
 tensors at once: no Python loop runs over the entries of a parameter.
+
+Misuse is refused as ``torch.optim`` refuses it (:func:`check_params`), with one
+difference: a tensor listed twice is an error here, where ``torch.optim`` only
+warns (and then steps it twice).
 """
 
-from __future__ import annotations
-
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
 from introdl.checks import check_number, check_positive_int, check_tensor
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "optimize", "parameter_trajectory",
-           "sweep_learning_rates"]
+__all__ = ["check_params", "Optimizer", "SGD", "RMSprop", "Adam", "optimize"]
+
+
+def check_params(name: str, params: Iterable[torch.Tensor]) -> list[torch.Tensor]:
+    """Return ``params`` as a list of distinct floating-point leaf tensors.
+
+    Raises ``TypeError`` for a single tensor (iterating it would give its rows)
+    or an entry that is not a floating-point tensor, and ``ValueError`` for no
+    tensors at all (e.g. a generator already used up), a computed (non-leaf)
+    tensor or a tensor listed twice.
+    """
+    if isinstance(params, torch.Tensor) or not isinstance(params, Iterable):
+        raise TypeError(f"{name} must be an iterable of tensors, got "
+                        f"{type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name} must hold at least one tensor, got none "
+                         "(a generator such as model.parameters() used up?)")
+    for i, p in enumerate(params):
+        check_tensor(f"{name}[{i}]", p, floating=True)
+        if not (p.is_leaf or p.retains_grad):
+            raise ValueError(f"{name}[{i}] must be a leaf tensor, got a computed one")
+    if len(set(params)) < len(params):
+        raise ValueError(f"{name} must not list a tensor twice")
+    return params
 
 
 class Optimizer:
-    """What every optimizer shares: the parameters, their state, ``zero_grad``.
+    """What every optimizer shares: the parameters, their state, ``zero_grad``
+    and ``step``. A subclass implements ``_update(p, grad, state)`` for one
+    tensor; ``state`` is a dict kept per tensor between steps.
 
-    Subclasses implement ``_update(p, grad, state)`` for one parameter tensor;
-    ``state`` is a dict kept per parameter between steps (moving averages).
-
-    Args:
-        params: the tensors to optimise (e.g. ``model.parameters()``).
-        lr: the learning rate, ``>= 0``.
-    Raises:
-        ValueError: if ``params`` is empty or ``lr`` is negative.
-        TypeError: if a parameter is not a floating-point tensor.
+    Raises ``TypeError``/``ValueError`` for bad ``params`` (:func:`check_params`)
+    or a negative ``lr``.
     """
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("params must contain at least one tensor, got none")
-        for i, p in enumerate(self.params):
-            check_tensor(f"params[{i}]", p, floating=True)
+        self.params = check_params("params", params)
         self.lr = check_number("lr", lr, low=0)
-        self.state = [{} for _ in self.params]
+        self.state = [{} for _ in self.params]  # one dict per tensor
 
     def zero_grad(self) -> None:
         """Forget the gradients (set them to ``None``, as ``torch.optim`` does)."""
@@ -55,26 +71,21 @@ class Optimizer:
             if p.grad is not None:
                 self._update(p, p.grad, state)
 
-    def _update(self, p, grad, state):  # pragma: no cover - abstract
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, state: dict) -> None:
         raise NotImplementedError
 
 
 class SGD(Optimizer):
-    """(Stochastic) gradient descent with optional heavy-ball momentum.
+    """Gradient descent with optional momentum, as ``torch.optim.SGD``:
+    ``v <- momentum * v + grad`` (``v = grad`` at the first step), then
+    ``p <- p - lr * v``."""
 
-    ``v <- momentum * v + grad`` (``v = grad`` on the first step), then
-    ``p <- p - lr * v``; with ``momentum=0`` simply ``p <- p - lr * grad``.
-    The same rule as ``torch.optim.SGD(params, lr, momentum)``.
-
-    Raises:
-        ValueError: for a negative ``lr`` or ``momentum``.
-    """
-
-    def __init__(self, params, lr: float, momentum: float = 0.0):
+    def __init__(self, params: Iterable[torch.Tensor], lr: float,
+                 momentum: float = 0.0):
         super().__init__(params, lr)
         self.momentum = check_number("momentum", momentum, low=0)
 
-    def _update(self, p, grad, state):
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, state: dict) -> None:
         if self.momentum:
             v = state.get("momentum_buffer")
             if v is None:
@@ -86,23 +97,16 @@ class SGD(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: divide each step by a running root-mean-square of the gradient.
+    """RMSprop, as ``torch.optim.RMSprop``: ``s <- alpha s + (1 - alpha) grad^2``
+    (``s`` starts at 0), then ``p <- p - lr grad / (sqrt(s) + eps)``."""
 
-    ``s <- alpha * s + (1 - alpha) * grad**2`` (``s`` starts at 0), then
-    ``p <- p - lr * grad / (sqrt(s) + eps)``, as ``torch.optim.RMSprop``.
-
-    Raises:
-        ValueError: for a negative ``lr`` or ``eps``, or ``alpha`` outside
-            ``[0, 1)``.
-    """
-
-    def __init__(self, params, lr: float = 0.01, alpha: float = 0.99,
-                 eps: float = 1e-8):
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.01,
+                 alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, lr)
         self.alpha = check_number("alpha", alpha, low=0, high=1, high_open=True)
         self.eps = check_number("eps", eps, low=0)
 
-    def _update(self, p, grad, state):
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, state: dict) -> None:
         if "square_avg" not in state:
             state["square_avg"] = torch.zeros_like(p)
         s = state["square_avg"]
@@ -111,19 +115,12 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam: momentum and RMSprop combined, with bias correction.
+    """Adam, as ``torch.optim.Adam``: moving averages ``m`` of the gradient and
+    ``v`` of its square, bias-corrected by ``1 - beta**t`` at step ``t``, and
+    ``p <- p - lr m_hat / (sqrt(v_hat) + eps)``."""
 
-    With step count ``t``: ``m <- b1 m + (1 - b1) grad``,
-    ``v <- b2 v + (1 - b2) grad**2``, ``m_hat = m / (1 - b1**t)``,
-    ``v_hat = v / (1 - b2**t)`` and ``p <- p - lr * m_hat / (sqrt(v_hat) + eps)``,
-    computed in the order ``torch.optim.Adam`` uses.
-
-    Raises:
-        ValueError: for a negative ``lr`` or ``eps``, or a beta outside ``[0, 1)``.
-    """
-
-    def __init__(self, params, lr: float = 0.001, betas=(0.9, 0.999),
-                 eps: float = 1e-8):
+    def __init__(self, params: Iterable[torch.Tensor], lr: float = 0.001,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         super().__init__(params, lr)
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
@@ -131,7 +128,7 @@ class Adam(Optimizer):
                       check_number("betas[1]", betas[1], low=0, high=1, high_open=True))
         self.eps = check_number("eps", eps, low=0)
 
-    def _update(self, p, grad, state):
+    def _update(self, p: torch.Tensor, grad: torch.Tensor, state: dict) -> None:
         b1, b2 = self.betas
         if not state:
             state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
@@ -145,11 +142,11 @@ class Adam(Optimizer):
 
 
 def optimize(f: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor,
-             optimizer: Callable[..., object], num_steps: int, **hyper):
+             optimizer: Callable[..., Optimizer], num_steps: int, **hyper):
     """Minimise ``f`` from ``w0`` with an optimizer class; record the path.
 
     Args:
-        f: maps a tensor of ``w0``'s shape to a scalar loss.
+        f: maps a tensor of ``w0``'s shape to a one-element loss tensor.
         w0: starting point (not modified).
         optimizer: a class such as :class:`Adam` or ``torch.optim.Adam``,
             called as ``optimizer([w], **hyper)``.
@@ -157,7 +154,10 @@ def optimize(f: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor,
     Returns:
         ``(path, losses)``: ``(T + 1, *w0.shape)`` iterates and ``(T + 1,)``
         losses; the run stops early (``T < num_steps``) once the loss is no
-        longer finite.
+        longer finite. With :class:`SGD` this is the same loop as
+        :func:`introdl.landscape.gradient_descent`.
+    Raises:
+        ValueError: if ``f`` does not return a single number.
     """
     check_tensor("w0", w0, floating=True)
     check_positive_int("num_steps", num_steps)
@@ -167,61 +167,13 @@ def optimize(f: Callable[[torch.Tensor], torch.Tensor], w0: torch.Tensor,
     for step in range(num_steps + 1):
         opt.zero_grad()
         loss = f(w)
+        if not (isinstance(loss, torch.Tensor) and loss.numel() == 1):
+            raise ValueError(f"f must return a one-element tensor, got "
+                             f"{getattr(loss, 'shape', type(loss).__name__)}")
         path.append(w.detach().clone())
         losses.append(loss.item())
         if step == num_steps or not torch.isfinite(loss):
             break
         loss.backward()
         opt.step()
-    return torch.stack(path), torch.tensor(losses, dtype=w0.dtype)
-
-
-def parameter_trajectory(model: torch.nn.Module, optimizer, loss_fn: Callable,
-                         X: torch.Tensor, y: torch.Tensor,
-                         num_steps: int) -> torch.Tensor:
-    """Full-batch training steps on ``(X, y)``, recording every parameter.
-
-    Args:
-        model: trained in place.
-        optimizer: an optimizer over ``model.parameters()`` (ours or
-            ``torch.optim``'s).
-    Returns:
-        ``(num_steps + 1, P)``: all ``P`` parameters, flattened, before the
-        first step and after each step.
-    """
-    check_positive_int("num_steps", num_steps)
-    flat = [torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()]
-    for _ in range(num_steps):
-        optimizer.zero_grad()
-        loss_fn(model(X), y).backward()
-        optimizer.step()
-        flat.append(torch.nn.utils.parameters_to_vector(model.parameters()).detach())
-    return torch.stack(flat)
-
-
-def sweep_learning_rates(make_model: Callable[[], torch.nn.Module], train_data,
-                         val_data, optimizer, lrs, *, num_epochs: int,
-                         batch_size: int, seed: int = 0, **hyper) -> dict:
-    """Train a fresh model with each learning rate in ``lrs``.
-
-    Every run starts from ``make_model()`` and shuffles its mini-batches with
-    the same ``seed``, so only the learning rate differs. Training uses the
-    book's loop :func:`introdl.training.fit`.
-
-    Args:
-        optimizer: a class such as :class:`Adam`, called as
-            ``optimizer(params, lr=lr, **hyper)``.
-    Returns:
-        ``{lr: History}`` in the order of ``lrs``.
-    """
-    from introdl.training import fit
-
-    histories = {}
-    for lr in lrs:
-        model = make_model()
-        histories[lr] = fit(model, train_data, val_data,
-                            loss_fn=torch.nn.functional.cross_entropy,
-                            optimizer=optimizer(model.parameters(), lr=lr, **hyper),
-                            num_epochs=num_epochs, batch_size=batch_size,
-                            generator=torch.Generator().manual_seed(seed))
-    return histories
+    return torch.stack(path), torch.tensor(losses, dtype=w0.dtype, device=w0.device)

@@ -13,7 +13,8 @@ import matplotlib.patches as mpatches
 
 from introdl.figures.style import PALETTE, new_figure
 
-__all__ = ["new_diagram", "node", "box", "arrow", "caption", "NODE_STYLES"]
+__all__ = ["new_diagram", "node", "box", "arrow", "caption", "NODE_STYLES",
+           "diagram_axes"]
 
 #: Fill colours (light, so black labels read, also in greyscale) by node kind.
 NODE_STYLES = {
@@ -94,3 +95,15 @@ def caption(ax, xy, text: str, *, fontsize: float = 9, color: str = "#444444"):
     """Write a small grey caption (e.g. "inputs") at ``xy``."""
     ax.text(*xy, text, ha="center", va="center", fontsize=fontsize, color=color,
             style="italic")
+
+
+def diagram_axes(ax=None, width: float = 6.4, height: float = 3.2, *, xlim=(0, 10),
+                 ylim=(0, 5)):
+    """The axes to draw a diagram on: ``ax`` (if given) set up as
+    :func:`new_diagram` sets up a new one (limits, equal aspect, no frame),
+    else the axes of a new diagram of ``width`` x ``height`` inches."""
+    if ax is None:
+        return new_diagram(width, height, xlim=xlim, ylim=ylim)[1]
+    ax.set(xlim=xlim, ylim=ylim, aspect="equal")
+    ax.axis("off")
+    return ax

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from cycler import cycler
 
 __all__ = ["PALETTE", "LINESTYLES", "BOOK_RC", "use_book_style", "new_figure", "plot_curves",
-           "plot_heatmap", "plot_decision_regions"]
+           "plot_heatmap", "plot_decision_regions", "log_ticks"]
 
 #: The colour-blind-safe colours of Okabe and Ito (blue, vermillion, green, purple,
 #: orange, sky blue and black).
@@ -209,3 +209,13 @@ def plot_decision_regions(predict, X, y, *, ax=None, title: str | None = None,
     if title:
         ax.set_title(title)
     return fig
+
+
+def log_ticks(ax, values: Sequence[float], *, y: bool = False) -> None:
+    """Make ``ax``'s x axis (or both axes with ``y=True``) logarithmic, with
+    major ticks at ``values`` labelled as plain numbers and no minor ticks."""
+    ax.set_xscale("log")
+    if y:
+        ax.set_yscale("log")
+    ax.set_xticks(list(values), labels=[f"{v:g}" for v in values])
+    ax.minorticks_off()

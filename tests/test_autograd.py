@@ -6,11 +6,19 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from introdl.backprop import (Value, bce_with_logits, draw_graph,
-                              finite_difference_errors, layer_tensors, mlp, mlp_torch,
-                              neuron_graph, numerical_gradient, parameters,
-                              plot_finite_difference_errors, train_values,
-                              two_layer_backprop, values_from_linear, zero_grad)
+from introdl.autograd import (
+    Value,
+    bce_with_logits,
+    layer_tensors,
+    mlp,
+    mlp_torch,
+    numerical_gradient,
+    parameters,
+    train_values,
+    two_layer_backprop,
+    values_from_linear,
+    zero_grad,
+)
 
 F = torch.nn.functional
 f64 = torch.float64
@@ -242,22 +250,158 @@ def test_numerical_gradient_contract():
         numerical_gradient(lambda t: t, [1.0])
 
 
-def test_finite_difference_error_is_v_shaped():
-    x = torch.tensor([0.3, -1.2], dtype=f64)
-    exact = torch.cos(x)
-    hs = [1e-12, 1e-6, 1e-1]
-    errors = finite_difference_errors(lambda t: torch.sin(t).sum(), x, exact, hs)
-    assert errors[1] < errors[0] and errors[1] < errors[2]
-    assert len(plot_finite_difference_errors(hs, errors).axes) == 1
+# --- misuse ----------------------------------------------------------------------
+
+def test_value_takes_python_numbers_only():
+    assert Value(3).data == 3.0 and isinstance(Value(3).data, float)
+    for bad in (None, torch.tensor(1.0), [1.0], "2"):
+        with pytest.raises(TypeError, match="data must be a real number"):
+            Value(bad)
+    with pytest.raises(TypeError, match="data must be a real number, got str"):
+        Value(1.0) + "a"
+    with pytest.raises(TypeError, match="data must be a real number, got NoneType"):
+        None * Value(1.0)
 
 
-def test_graph_diagram_shows_values_gradients_and_local_derivatives():
-    L = neuron_graph()
-    L.backward()
-    texts = [t.get_text() for t in draw_graph(L).axes[0].texts]
-    assert "$w_1$" in texts and "$L$ (**2)" in texts
-    assert f"{L.data:.3g}" in texts and "1" in texts  # L's value and dL/dL
-    nodes = {v.label: v for v in L.topological_order()}
-    assert f"{nodes['w_2'].grad:.3g}" in texts
-    y_hat = nodes[r"\hat{y}"]
-    assert f"{y_hat.local_grads[0]:.3g}" in texts
+def test_value_parents_and_local_grads_must_match():
+    x = Value(1.0)
+    with pytest.raises(ValueError, match="one per local gradient"):
+        Value(2.0, (x,), ())
+    with pytest.raises(ValueError, match="parents must be Values"):
+        Value(2.0, (1.0,), (1.0,))
+    y = Value(2.0, iter([x]), iter([3.0]))  # generators are kept as tuples
+    y.backward()
+    assert x.grad == 3.0
+
+
+def test_nan_and_inf_flow_through_like_torch():
+    for name in ("tanh", "sigmoid", "relu", "exp"):
+        for v in (float("nan"), float("inf"), -float("inf")):
+            x = Value(v)
+            out = getattr(x, name)()
+            out.backward()
+            t = torch.tensor(v, dtype=f64, requires_grad=True)
+            expected = getattr(torch, name)(t)
+            expected.backward()
+            torch.testing.assert_close(torch.tensor(out.data, dtype=f64),
+                                       expected.detach(), equal_nan=True)
+            torch.testing.assert_close(torch.tensor(x.grad, dtype=f64), t.grad,
+                                       equal_nan=True)
+
+
+def test_python_arithmetic_errors_where_torch_gives_inf():
+    with pytest.raises(ZeroDivisionError):
+        Value(1.0) / Value(0.0)
+    with pytest.raises(ZeroDivisionError):
+        Value(0.0) ** -1
+    with pytest.raises(ValueError, match="log needs a positive number, got 0.0"):
+        Value(0.0).log()
+    with pytest.raises(ValueError, match="log needs a positive number, got nan"):
+        Value(float("nan")).log()
+
+
+def test_zero_grad_misuse():
+    x, y = Value(1.0), Value(2.0)
+    x.grad = y.grad = 5.0
+    zero_grad(v for v in (x, y))  # a generator is fine: one pass
+    assert x.grad == y.grad == 0.0
+    with pytest.raises(TypeError, match="must be an iterable of Values, got one"):
+        zero_grad(x)
+    with pytest.raises(TypeError, match="params must hold Values only, got a float"):
+        zero_grad([x, 1.0])
+
+
+def test_train_values_keeps_a_generator_of_parameters_for_every_step():
+    w = Value(3.0)
+    losses = train_values((p for p in [w]), lambda: w * w, lr=0.25, num_steps=3)
+    assert losses == [9.0, 2.25, 0.5625]  # w halves each step: the generator is kept
+
+
+@pytest.mark.parametrize("params, loss_fn, lr, num_steps, error, match", [
+    ([], lambda: Value(0.0), 0.1, 1, TypeError, "non-empty iterable of Values"),
+    ((p for p in []), lambda: Value(0.0), 0.1, 1, TypeError, "non-empty"),
+    ([1.0], lambda: Value(0.0), 0.1, 1, TypeError, "iterable of Values"),
+    ([Value(1.0)], lambda: 1.0, 0.1, 1, TypeError, "loss_fn must return a Value"),
+    ([Value(1.0)], lambda: Value(0.0), None, 1, TypeError, "lr must be a real"),
+    ([Value(1.0)], lambda: Value(0.0), 0.1, 0, ValueError, "num_steps must be > 0"),
+])
+def test_train_values_misuse(params, loss_fn, lr, num_steps, error, match):
+    with pytest.raises(error, match=match):
+        train_values(params, loss_fn, lr, num_steps)
+
+
+def test_train_values_stops_when_the_loss_diverges():
+    w = Value(1.0)
+    losses = train_values([w], lambda: (w * w).exp(), lr=1e6, num_steps=10)
+    assert len(losses) < 10 and not math.isfinite(losses[-1])
+
+
+def test_value_networks_misuse():
+    _, layers = _network()
+    with pytest.raises(ValueError, match="layers must hold at least one"):
+        mlp([1.0, 2.0, 3.0], [])
+    with pytest.raises(TypeError, match="weights must hold Values only"):
+        mlp([1.0], [([[1.0]], [Value(0.0)])])
+    with pytest.raises(ValueError, match=r"layers\[1\] expects 8 inputs.*4 outputs"):
+        mlp([1.0, 2.0, 3.0], [layers[0], ([row + row for row in layers[1][0]],
+                                          layers[1][1])])
+    with pytest.raises(TypeError, match=r"layers\[0\] must be a pair \(W, b\)"):
+        parameters([layers[0][0]])
+    with pytest.raises(TypeError, match=r"layers\[0\] must be a pair"):
+        layer_tensors(None)
+    assert len(parameters(tuple(layers))) == 4 * 3 + 4 + 2 * 4 + 2
+    with pytest.raises(TypeError, match="linear must be a torch.nn.Linear"):
+        values_from_linear(torch.nn.Linear(2, 2, bias=False))
+    with pytest.raises(ValueError, match="activation"):
+        mlp_torch(torch.zeros(2, 3), layers, activation="gelu")
+    with pytest.raises(ValueError, match="X must have 3 features"):
+        mlp_torch(torch.zeros(2, 4), layers)
+    with pytest.raises(TypeError, match="X must be a torch.Tensor"):
+        mlp_torch([[0.0, 0.0, 0.0]], layers)
+    assert mlp_torch(torch.zeros(0, 3), layers).shape == (0, 2)
+    out = mlp((v for v in [1.0, 2.0, 3.0]), layers)  # a generator input
+    assert len(out) == 2
+
+
+def test_bce_with_logits_misuse():
+    with pytest.raises(TypeError, match="z must be a Value, got float"):
+        bce_with_logits(0.5, 1.0)
+    with pytest.raises(ValueError, match=r"y must lie in \[0, 1\]"):
+        bce_with_logits(Value(0.5), 2.0)
+    soft = bce_with_logits(Value(0.3), 0.25)  # soft labels are fine
+    expected = F.binary_cross_entropy_with_logits(torch.tensor(0.3, dtype=f64),
+                                                  torch.tensor(0.25, dtype=f64))
+    assert soft.data == pytest.approx(expected.item())
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(X=[[0.0] * 6]), "X must be a torch.Tensor"),
+    (dict(X=torch.zeros(6, dtype=f64)), "X must have 2"),
+    (dict(W1=torch.zeros(5, 6, dtype=torch.float32)), "one float dtype"),
+    (dict(b1=torch.zeros(5, 1, dtype=f64)), "shapes do not fit"),
+    (dict(y=torch.zeros(2, dtype=torch.int32)), "int64"),
+    (dict(y=torch.tensor([0, 3])), "below 3"),
+    (dict(y=[0, 1]), "y must be a torch.Tensor"),
+    (dict(W2=None), "W2 must be a torch.Tensor"),
+])
+def test_two_layer_backprop_misuse(change, match):
+    args = dict(X=torch.zeros(2, 6, dtype=f64), y=torch.tensor([0, 1]),
+                **_two_layer_params())
+    args.update(change)
+    with pytest.raises((ValueError, TypeError), match=match):
+        two_layer_backprop(**args)
+
+
+def test_numerical_gradient_misuse_and_edge_cases():
+    with pytest.raises(ValueError, match="f must return a number or a one-element"):
+        numerical_gradient(lambda t: t * 2, torch.zeros(3, dtype=f64))
+    with pytest.raises(ValueError, match="f must return a number"):
+        numerical_gradient(lambda t: None, torch.zeros(3, dtype=f64))
+    with pytest.raises(TypeError, match="floating"):
+        numerical_gradient(lambda t: t.sum(), torch.zeros(3, dtype=torch.long))
+    assert numerical_gradient(lambda t: 1.0, torch.zeros(0, dtype=f64)).shape == (0,)
+    x = torch.tensor(2.0, dtype=f64)
+    assert numerical_gradient(lambda t: t ** 2, x).item() == pytest.approx(4.0)
+    xt = torch.arange(6.0, dtype=f64).reshape(2, 3).T  # not contiguous
+    torch.testing.assert_close(numerical_gradient(lambda t: (t ** 2).sum(), xt),
+                               2 * xt, rtol=1e-6, atol=1e-6)

@@ -1,35 +1,25 @@
-"""Tests of the measurements and figures of backpropagation through time."""
-
-import math
+"""Experiments of the chapter "Backpropagation through time"."""
 
 import pytest
 import torch
 
-from introdl.bptt import (LastStateModel, bptt_by_hand, clipping_demo,
-                          deep_net_grad_norms, draw_bptt, grad_norms_through_time,
-                          hidden_state_grads, plot_clipping,
-                          plot_grad_norms_through_time, plot_layer_grad_norms,
-                          scaled_orthogonal)
-from introdl.rnn import RNN
-from introdl.tasks import first_value_recall
+from introdl.experiments.bptt import (
+    bptt_by_hand,
+    clipping_demo,
+    deep_net_grad_norms,
+    grad_norms_through_time,
+    hidden_state_grads,
+)
 from introdl.training import one_thread
 
 F64 = torch.float64
 
 
-def test_scaled_orthogonal_has_equal_singular_values():
-    W = scaled_orthogonal(6, 1.7, torch.Generator().manual_seed(0))
-    expected = torch.full((6,), 1.7, dtype=F64)
-    torch.testing.assert_close(torch.linalg.svdvals(W), expected)
-    with pytest.raises(ValueError, match="sigma"):
-        scaled_orthogonal(3, -1.0)
-
-
-def _setup(T=6, B=2, H=5, I=3, seed=0):
+def _setup(T=6, B=2, H=5, n_in=3, seed=0):
     g = torch.Generator().manual_seed(seed)
     W_hh = 0.8 * torch.randn(H, H, generator=g, dtype=F64)
-    W_xh = torch.randn(H, I, generator=g, dtype=F64)
-    x = torch.randn(T, B, I, generator=g, dtype=F64)
+    W_xh = torch.randn(H, n_in, generator=g, dtype=F64)
+    x = torch.randn(T, B, n_in, generator=g, dtype=F64)
     u = torch.randn(H, generator=g, dtype=F64)
     return W_hh, W_xh, x, u
 
@@ -54,6 +44,14 @@ def test_hidden_state_grads_rejects_bad_shapes():
     W_hh, W_xh, x, u = _setup()
     with pytest.raises(ValueError, match="x must be"):
         hidden_state_grads(W_hh, W_xh, x[0], u)
+    with pytest.raises(ValueError, match="x must be"):
+        hidden_state_grads(W_hh, W_xh, x[:0], u)  # no steps
+    with pytest.raises(ValueError, match=r"u \(H,\)"):
+        hidden_state_grads(W_hh, W_xh, x, u[:3])
+    with pytest.raises(ValueError, match=r"W_hh \(H, H\)"):
+        hidden_state_grads(W_hh[:, :3], W_xh, x, u)
+    with pytest.raises(TypeError, match="u must be a torch.Tensor"):
+        hidden_state_grads(W_hh, W_xh, x, None)
 
 
 def test_gradient_norms_obey_the_singular_value_bound():
@@ -75,16 +73,11 @@ def test_deep_sigmoid_gradients_vanish_relu_do_not():
     assert 0.1 < relu[0] / relu[-1] < 10
     with pytest.raises(ValueError, match="activation"):
         deep_net_grad_norms("tanh")
+    with pytest.raises(ValueError, match="depth must be > 0"):
+        deep_net_grad_norms("relu", depth=0)
 
 
-def test_last_state_model_reads_the_last_step():
-    rnn = RNN(2, 4)
-    model = LastStateModel(rnn, 4, 1, generator=torch.Generator().manual_seed(0))
-    X, _ = first_value_recall(3, 5)
-    torch.testing.assert_close(model(X), model.head(rnn(X)[0][:, -1]))
-    assert model(X).shape == (3, 1)
-
-
+@pytest.mark.slow
 def test_clipping_tames_the_exploding_run():
     runs = clipping_demo(num_epochs=3)
     wild, tame = runs["no clipping"], runs["clipped at 1"]
@@ -93,20 +86,13 @@ def test_clipping_tames_the_exploding_run():
     assert clipping_demo(num_epochs=3)["clipped at 1"].train_loss == tame.train_loss
 
 
+def test_clipping_demo_rejects_a_bad_threshold():
+    with pytest.raises(ValueError, match="max_norm"):
+        clipping_demo(max_norm=0.0, num_epochs=1, num_train=32)
+
+
 def test_one_thread_restores_the_thread_count():
     before = torch.get_num_threads()
     with one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
-
-
-def test_figures():
-    assert len(draw_bptt(3).axes) == 1
-    fig = plot_grad_norms_through_time({0.5: [1, 0.5, 0.25], 1.5: [1, 1.5, 2.25]})
-    assert fig.axes[0].get_yscale() == "log" and len(fig.axes[0].lines) == 2
-    fig = plot_layer_grad_norms({"sigmoid": [1e-3, 1e-1], "ReLU": [1, 1]})
-    assert fig.axes[0].lines[0].get_marker() == "o"
-    runs = clipping_demo(num_epochs=2)
-    fig = plot_clipping(runs)
-    assert len(fig.axes) == 2 and all(not math.isinf(v)
-                                      for v in fig.axes[0].lines[0].get_ydata())
