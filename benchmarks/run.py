@@ -101,8 +101,8 @@ def median_seconds(fn, repeats: int = 15, warmup: int = 3) -> float:
 
 def speed_benchmarks() -> dict:
     from introdl.attention import scaled_dot_product_attention
-    from introdl.optim import Adam
     from introdl.gated import LSTM
+    from introdl.optim import Adam
 
     torch.manual_seed(0)
     q, k, v = (torch.randn(8, 4, 256, 64) for _ in range(3))
@@ -115,7 +115,8 @@ def speed_benchmarks() -> dict:
         p.grad = torch.randn(1_000_000)
         opt = cls([p], lr=1e-3)
         return lambda: opt.step()
-    adam = (median_seconds(adam_step(Adam)), median_seconds(adam_step(torch.optim.Adam)))
+    adam = (median_seconds(adam_step(Adam)),
+            median_seconds(adam_step(torch.optim.Adam)))
 
     x = torch.randn(32, 100, 64)  # (B, T=100 steps, input)
     ours, theirs = LSTM(64, 128), torch.nn.LSTM(64, 128, batch_first=True)
@@ -137,7 +138,8 @@ def report(results: dict) -> None:
               f"   budget {BUDGETS['warm_html_s']} s; notebooks executed: "
               f"{b['warm_executed']}")
         if "pdf_after_html_s" in b:
-            print(f"PDF after the HTML build:                {b['pdf_after_html_s']:6.1f} s"
+            print("PDF after the HTML build:                "
+                  f"{b['pdf_after_html_s']:6.1f} s"
                   f"   budget {BUDGETS['pdf_after_html_s']} s; notebooks executed: "
                   f"{b['pdf_executed']}")
         print(f"fixed cost of a chapter (kernel start, imports): "
@@ -152,7 +154,8 @@ def report(results: dict) -> None:
         for name, (ours, theirs) in results["speed"].items():
             ratio = ours / theirs
             verdict = "ok" if ratio <= goals[name] else "MISSED"
-            print(f"  {name:16s} ours {ours * 1e3:8.2f} ms  torch {theirs * 1e3:8.2f} ms"
+            print(f"  {name:16s} ours {ours * 1e3:8.2f} ms  "
+                  f"torch {theirs * 1e3:8.2f} ms"
                   f"  ratio {ratio:5.2f}x  goal <= {goals[name]}x  {verdict}")
 
 

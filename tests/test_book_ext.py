@@ -9,10 +9,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
-from introdl_book import (CHECKED_VERSIONS, FINGERPRINT_KEY,  # noqa: E402
-                          check_versions, closure, direct_dependencies, fingerprints,
-                          is_notebook, mark_fingerprint, module_dependencies,
-                          package_modules)
+from introdl_book import (  # noqa: E402
+    CHECKED_VERSIONS,
+    FINGERPRINT_KEY,
+    check_versions,
+    closure,
+    direct_dependencies,
+    fingerprints,
+    is_notebook,
+    mark_fingerprint,
+    module_dependencies,
+    package_modules,
+)
 from sphinx.errors import ExtensionError  # noqa: E402
 
 MODULES = package_modules(ROOT / "code")
@@ -30,7 +38,7 @@ def test_modules_of_subpackages_have_dotted_names():
 def test_every_import_form_is_found():
     source = "\n".join([
         cell("from introdl.activations import sigmoid"),
-        cell("from introdl.losses import (mse,\n                            cross_entropy)"),
+        cell("from introdl.losses import (mse,\n    cross_entropy)"),
         cell("import introdl.figures.style\nfrom introdl import checks, corpus"),
         cell("from introdl.figures import diagrams\n%config X = 1"),
         "```{literalinclude} ../../code/introdl/optim.py\n:pyobject: SGD\n```\n",
@@ -70,7 +78,8 @@ def write_package(root: Path, files: dict[str, str]) -> None:
 
 def test_fingerprint_changes_only_with_what_a_chapter_uses(tmp_path):
     write_package(tmp_path, {
-        "__init__.py": "", "a.py": "from introdl.b import f\n", "b.py": "def f(): pass\n",
+        "__init__.py": "", "a.py": "from introdl.b import f\n",
+        "b.py": "def f(): pass\n",
         "c.py": "def g(): pass\n", "figures/__init__.py": "",
         "figures/one.py": "from introdl.a import f\n", "figures/two.py": "x = 2\n"})
     sources = {"uses_a": cell("from introdl.a import f"),

@@ -63,7 +63,8 @@ def test_chapter_has_exercises_with_solutions(docname):
 @pytest.mark.parametrize("docname", CHAPTERS)
 def test_chapter_links_terms_and_cites_papers(docname):
     text = source(docname)
-    assert len(re.findall(r"\{term\}`", text)) >= 3, f"{docname}: too few glossary links"
+    links = re.findall(r"\{term\}`", text)
+    assert len(links) >= 3, f"{docname}: too few glossary links"
     assert re.search(r"\{cite(:\w+)?\}`", text), f"{docname}: no citation"
 
 

@@ -80,7 +80,10 @@ def test_the_core_imports_only_the_standard_library_torch_and_the_core(name):
         assert target is None or layer(target) == "core", f"{name} imports {imported}"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in MODULES if layer(n) == "experiments"))
+EXPERIMENTS = [n for n in sorted(MODULES) if layer(n) == "experiments"]
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiments_import_no_figures_and_no_matplotlib(name):
     for imported, _ in imports(MODULES[name]):
         assert not imported.startswith(("matplotlib", "introdl.figures")), imported

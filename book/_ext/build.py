@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     # chapters, even where an installed copy points to another folder: the code
     # that runs is the code whose fingerprint keys the cache.
     paths = [ROOT / "book" / "_ext", ROOT / "code"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(p) for p in paths] + [os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+    paths += [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
     return subprocess.run(sphinx_command(args.builder, extra, jobs), env=env).returncode
 
 

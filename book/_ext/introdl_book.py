@@ -42,6 +42,8 @@ from sphinx.util.docutils import SphinxDirective
 PACKAGE = "introdl"
 FINGERPRINT_KEY = "introdl_fingerprint"
 _INCLUDE = re.compile(rf"code/{PACKAGE}/([\w/]+)\.py")
+# a code cell's options: a YAML block, or ":key: value" lines
+_OPTIONS = re.compile(r"\A(?:---\n.*?\n---\n|(?::[\w-]+:[^\n]*\n)+)", re.S)
 _CODE_CELL = re.compile(r"^(`{3,})\{code-cell\}[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
 
 #: The versions whose internals this extension uses, and what it uses of each.
@@ -147,7 +149,7 @@ def direct_dependencies(text: str, modules: dict[str, Path]) -> set[str]:
     for include in _INCLUDE.findall(text):
         deps |= _with_parents(include.replace("/", "."), modules)
     for _fence, body in _CODE_CELL.findall(text):
-        body = re.sub(r"\A(?:---\n.*?\n---\n|(?::[\w-]+:[^\n]*\n)+)", "", body, flags=re.S)
+        body = _OPTIONS.sub("", body)
         deps |= _imports(_parse_code(body), modules)
     return deps
 

@@ -15,11 +15,11 @@ import os
 from typing import Mapping, Sequence
 
 import matplotlib as mpl
-from matplotlib.figure import Figure
 from cycler import cycler
+from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "LINESTYLES", "BOOK_RC", "use_book_style", "new_figure", "plot_curves",
-           "plot_heatmap", "plot_decision_regions", "log_ticks"]
+__all__ = ["PALETTE", "LINESTYLES", "BOOK_RC", "use_book_style", "new_figure",
+           "plot_curves", "plot_heatmap", "plot_decision_regions", "log_ticks"]
 
 #: The colour-blind-safe colours of Okabe and Ito (blue, vermillion, green, purple,
 #: orange, sky blue and black).

@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from introdl.figures import diagrams
-from introdl.figures.style import (PALETTE, new_figure, plot_curves, plot_decision_regions,
-                              plot_heatmap, use_book_style)
+from introdl.figures.style import (
+    PALETTE,
+    new_figure,
+    plot_curves,
+    plot_decision_regions,
+    plot_heatmap,
+    use_book_style,
+)
 
 
 def test_style_sets_palette_and_date():
