@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"]
-            if re.match(r"book/lecture\d/", c["file"])]
+            if re.match(r"book/(lecture\d|scaling)/", c["file"])]
 GLOSSARY = (ROOT / "book/appendix/glossary.md").read_text()
 BIB = (ROOT / "references.bib").read_text()
 

@@ -1,4 +1,4 @@
-"""Argument checks shared by the public functions of :mod:`introdl`.
+"""Argument checks shared by the public functions of the package ``introdl``.
 
 Each helper raises ``TypeError`` or ``ValueError`` whose message names the
 argument and what it received, before any computation happens. The book shows

@@ -91,8 +91,8 @@ def linearly_separable_data(n: int = 200, seed: int = 0):
         ``(X, y)``: ``X`` of shape ``(n, 2)`` (float32), ``y`` of shape ``(n,)``
         with values 0. or 1.
     Raises:
-        TypeError, ValueError: if ``n`` is not an int ``> 0`` or ``seed`` not an
-        int ``>= 0``.
+        TypeError, ValueError: if ``n`` is not an int ``> 0`` or ``seed`` not
+            an int ``>= 0``.
     """
     check_positive_int("n", n)
     check_positive_int("seed", seed, allow_zero=True)
@@ -111,8 +111,8 @@ def xor_data(n: int = 200, noise: float = 0.15, seed: int = 0):
         ``(X, y)``: ``X`` of shape ``(n, 2)`` (float32), ``y`` of shape ``(n,)``
         with values 0. or 1.
     Raises:
-        TypeError, ValueError: if ``n`` is not a positive int, ``noise`` not a
-        number ``>= 0`` or ``seed`` not an int ``>= 0``.
+        TypeError, ValueError: if ``n`` is not a positive int, ``noise`` not
+            a number ``>= 0`` or ``seed`` not an int ``>= 0``.
     """
     check_positive_int("n", n)
     check_number("noise", noise, low=0)

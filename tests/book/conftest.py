@@ -26,7 +26,7 @@ def toc_docnames() -> list[str]:
 
 def chapter_docnames() -> list[str]:
     """The lecture chapters (the notebooks with code)."""
-    return [d for d in toc_docnames() if re.match(r"book/lecture\d/", d)]
+    return [d for d in toc_docnames() if re.match(r"book/(lecture\d|scaling)/", d)]
 
 
 def figure_count(docname: str) -> int:
