@@ -40,6 +40,7 @@ $(STAMP): requirements.txt pyproject.toml
 export BOOK_JOBS ?= 2
 book: $(STAMP)
 	$(BIN)/python book/_ext/build.py build . $(JB_FLAGS)
+	$(BIN)/python book/_ext/bundle.py
 
 pdf: book
 	$(BIN)/jupyter-book build . --builder pdflatex $(JB_FLAGS)
