@@ -18,6 +18,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
 .PHONY: help install book pdf test unit lint test-book bench lock clean distclean chapter
+.PHONY: check-site
 
 help:
 	@echo "make book       set up .venv and build the HTML site into _build/html"
@@ -27,6 +28,7 @@ help:
 	@echo "make pdf        build the PDF into _build/latex/introdl.pdf (needs TeX Live)"
 	@echo "make chapter CH=book/lecture1/perceptron   execute one chapter to a notebook"
 	@echo "make bench      build-time and speed benchmarks (prints figures)"
+	@echo "make check-site validate every HTML page; spell-check the sources"
 	@echo "make clean      remove the build; make distclean also removes .venv"
 
 install: $(STAMP)
@@ -41,6 +43,7 @@ $(STAMP): requirements.txt pyproject.toml
 export BOOK_JOBS ?= 2
 book: $(STAMP)
 	$(BIN)/python book/_ext/build.py $(JB_FLAGS)
+	$(BIN)/python book/_ext/bundle.py
 
 pdf: book
 	$(BIN)/python book/_ext/build.py --builder latex $(JB_FLAGS)
@@ -55,8 +58,8 @@ unit: lint
 test-book: $(STAMP)
 	$(BIN)/python -m pytest -m book -q
 
-# everything: lint, every package test (slow ones too), then the built book
-test: lint book
+# everything: lint, every package test (slow ones too), the built book and its checks
+test: lint book check-site
 	$(BIN)/python -m pytest -m "not book" -n 2 -q
 	$(BIN)/python -m pytest -m book -q
 
@@ -80,3 +83,19 @@ distclean: clean
 chapter: $(STAMP)
 	@test -n "$(CH)" || { echo "usage: make chapter CH=book/lecture1/perceptron"; exit 2; }
 	$(BIN)/python benchmarks/chapters.py $(CH)
+
+# -- The site's checks (issue 19) ------------------------------------------------------
+# Every HTML page passes the Nu HTML Checker (vnu.jar, pinned in package.json, run with
+# Debian's Java); codespell finds no misspelling (word list: .codespellrc). Internal
+# links and anchors are checked by tests/book/test_site.py.
+VNU := node_modules/vnu-jar/build/dist/vnu.jar
+
+# --ignore-scripts: vnu-jar's install script would download a Java runtime
+$(VNU): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+check-site: book $(VNU)
+	find _build/html -name '*.html' -not -path '_build/html/_static/*' | sort \
+	  | xargs java -jar $(VNU) --errors-only
+	$(BIN)/codespell book code README.md

@@ -88,3 +88,17 @@ def test_nothing_runs_off_the_page(pdf):
 
 def test_equations_and_figures_are_numbered(text):
     assert re.search(r"Fig\. ?\d+\.\d+", text) and re.search(r"\(\d+\.\d+\)", text)
+
+
+def test_title_page_gives_the_edition(reader):
+    """The edition (pyproject's version, and the commit when built from a checkout)
+    is on the title page (book/_ext/introdl_edition.py)."""
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    first = re.sub(r"\s+", " ", reader.pages[0].extract_text() or "")
+    assert f"Edition {version}" in first, first[:300]
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                         capture_output=True, text=True).stdout.strip()
+    if sha:
+        assert f"commit {sha}" in first, first[:300]

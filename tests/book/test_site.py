@@ -114,6 +114,11 @@ def test_no_image_is_shown_outside_a_figure(html_dir, docname):
 
 
 def test_no_broken_internal_links(html_dir):
+    """Every internal link and resource of every page exists, and every #anchor is an
+    id of its target page. Our own check, with the standard library: offline by
+    construction and fast (the site's few thousand links in seconds); linkchecker
+    and lychee are whole crawlers that would add dependencies (lychee a binary
+    download) to check what these lines check."""
     pages = {p.resolve(): parse(p) for p in all_pages(html_dir)}
     broken = []
     for path, page in pages.items():
