@@ -18,7 +18,7 @@ export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
 .PHONY: help install book pdf test unit lint test-book bench lock clean distclean chapter
-.PHONY: check-site
+.PHONY: check-site node
 
 help:
 	@echo "make book       set up .venv and build the HTML site into _build/html"
@@ -27,7 +27,7 @@ help:
 	@echo "make lint       ruff over code, tests, the book's extension, benchmarks"
 	@echo "make pdf        build the PDF into _build/latex/introdl.pdf (needs TeX Live)"
 	@echo "make chapter CH=book/lecture1/perceptron   execute one chapter to a notebook"
-	@echo "make bench      build-time and speed benchmarks (prints figures)"
+	@echo "make bench      build-time, speed and page-speed benchmarks (prints figures)"
 	@echo "make check-site validate every HTML page; spell-check the sources"
 	@echo "make clean      remove the build; make distclean also removes .venv"
 
@@ -38,10 +38,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Node.js tools, pinned in package.json and package-lock.json, installed with npm ci
+# into node_modules/ (--ignore-scripts: vnu-jar's install script would download a Java
+# runtime). make book needs only the dependencies: KaTeX, which renders the math when
+# the book is built; without npm the book still builds, with MathJax in the browser,
+# and the build says how to get KaTeX. The devDependencies are the checkers:
+# vnu-jar (make check-site) and Lighthouse (make bench).
+NODE_BOOK := node_modules/.installed-book
+NODE_ALL  := node_modules/.installed-all
+NPM_CI    := npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+node:
+	@if command -v npm > /dev/null; then $(MAKE) --no-print-directory $(NODE_BOOK); fi
+
+$(NODE_BOOK): package.json package-lock.json
+	$(NPM_CI) --omit=dev && touch $@ \
+	  || echo "npm ci failed: the math will be typeset in the browser (MathJax)"
+
+$(NODE_ALL): package.json package-lock.json
+	$(NPM_CI)
+	touch $(NODE_BOOK) $@
+
 # Chapters are read, and so executed, two at a time (BOOK_JOBS) by sphinx-build -j:
 # see book/_ext/build.py, the one build command (also used by the build tests).
 export BOOK_JOBS ?= 2
-book: $(STAMP)
+book: $(STAMP) node
 	$(BIN)/python book/_ext/build.py $(JB_FLAGS)
 	$(BIN)/python book/_ext/bundle.py
 
@@ -63,8 +84,10 @@ test: lint book check-site
 	$(BIN)/python -m pytest -m "not book" -n 2 -q
 	$(BIN)/python -m pytest -m book -q
 
-bench: $(STAMP)
+# Page speed: Lighthouse in Debian's chromium, on the built site served with gzip.
+bench: $(NODE_ALL) book
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/pagespeed.py
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements.in
@@ -77,7 +100,7 @@ clean:
 	rm -rf _build .pytest_cache .hypothesis conf.py
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules
 
 # Run one chapter outside the book: make chapter CH=book/lecture1/perceptron
 chapter: $(STAMP)
@@ -90,9 +113,7 @@ chapter: $(STAMP)
 # links and anchors are checked by tests/book/test_site.py.
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
 
-# --ignore-scripts: vnu-jar's install script would download a Java runtime
-$(VNU): package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+$(VNU): $(NODE_ALL)
 	touch $@
 
 check-site: book $(VNU)

@@ -1,0 +1,259 @@
+"""Pages that load at once, on a phone too (issue 18).
+
+Sphinx extension of the book, separate from ``introdl_book`` (which handles the
+execution cache and the notebooks). It does three things:
+
+* **Math rendered when the book is built.** With Node.js on the ``PATH`` and the
+  pinned ``katex`` npm package in ``node_modules/`` (``make book`` runs ``npm ci``),
+  it loads ``sphinxcontrib.katex`` with ``katex_prerender``: every formula becomes
+  HTML for the eye and MathML for screen readers (KaTeX's ``htmlAndMathml`` output)
+  while the book is built, and a page loads KaTeX's CSS and fonts, served by the
+  site from ``_static/katex/``, and no script. A formula KaTeX cannot render is a
+  build warning (so an error under ``-W``).
+  Without Node or the package it loads ``sphinx-mathjax-offline`` instead: MathJax,
+  served by the site itself, typesets the math in the reader's browser, and the
+  build says once how to get the fast route. The choice is made here, in
+  ``setup()``, so it is the same for ``jupyter-book build`` and for ``sphinx-build``
+  with a generated ``conf.py``.
+* **No icon script, and a small icon font.** The theme's ``fontawesome.js`` (1.5 MB)
+  turns icon tags into SVG at run time; the theme's CSS draws the same icons with the
+  Font Awesome webfont, so pages do not load the script. That font is 156 KB for
+  about twenty icons: once the pages are written, the font is cut down to the icons
+  they use (``introdl-icons.woff``, a few KB, made with fontTools) and declared for
+  exactly those characters (``introdl-icons.css``). A character outside that set still
+  shows, from the theme's full font.
+* **Figures load when the reader comes near them** (``loading="lazy"``).
+* **No search index on pages that do not search.** With ``search_as_you_type`` off
+  (the theme's default) the search box sends the reader to ``search.html``, which
+  loads ``searchindex.js`` itself; other pages do not load the index and its tools.
+
+Pages lose the two scripts through a Jinja filter, ``introdl_light_head``, that
+``book/_templates/layout.html`` applies to the theme's own ``<head>`` blocks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing.util
+import re
+import shutil
+from pathlib import Path
+
+from sphinx.util import logging
+from sphinx.util.console import bold
+from sphinx.util.fileutil import copy_asset
+
+logger = logging.getLogger(__name__)
+
+#: Where ``npm ci`` puts KaTeX, relative to the book's root (the folder of _config.yml).
+KATEX_DIST = Path("node_modules", "katex", "dist")
+#: Where the site serves KaTeX's CSS and fonts, under ``_static``.
+KATEX_STATIC = "katex"
+#: Scripts a page does not need: the icon script, and (except on search.html,
+#: whose own template loads them) the search index and the code that reads it.
+HEAVY_SCRIPTS = ("fontawesome.js", "searchtools.js", "language_data.js",
+                 "searchindex.js")
+_SCRIPT_TAG = re.compile(
+    r'[ \t]*<script\b[^>]*\ssrc="(?:[^"]*/)?(?:%s)(?:\?[^"]*)?"[^>]*>\s*</script>\n?'
+    % "|".join(re.escape(s) for s in HEAVY_SCRIPTS))
+
+FAST_ROUTE_HINT = (
+    "introdl_speed: math is typeset in the reader's browser (MathJax, served by the "
+    "site). For pages that load at once on a phone, install Node.js and npm "
+    "(Debian: apt-get install nodejs npm) and run `make book` again: it installs the "
+    "pinned KaTeX with `npm ci`, and the math is then rendered when the book is built.")
+
+
+def katex_available(root: Path) -> bool:
+    """Can this build render math with KaTeX (Node.js, and ``npm ci`` done)?"""
+    return (shutil.which("node") is not None
+            and (root / KATEX_DIST / "katex.min.js").is_file()
+            and (root / KATEX_DIST / "katex.min.css").is_file())
+
+
+def light_head(html: str) -> str:
+    """``html`` without the ``<script>`` tags of :data:`HEAVY_SCRIPTS`."""
+    from markupsafe import Markup
+
+    return Markup(_SCRIPT_TAG.sub("", str(html)))
+
+
+def add_template_filter(app) -> None:
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["introdl_light_head"] = light_head
+
+
+# -- KaTeX: the fast route ------------------------------------------------------
+
+
+def use_katex(app, root: Path) -> None:
+    app.setup_extension("sphinxcontrib.katex")
+    app.config.html_math_renderer = "katex"
+    app.config.katex_prerender = True
+    # the renderer runs the pinned KaTeX from node_modules, not the copy bundled
+    # with sphinxcontrib-katex; pages get the CSS of the same version
+    app.config.katex_js_path = str(root / KATEX_DIST / "katex.min.js")
+    app.config.katex_css_path = f"{KATEX_STATIC}/katex.min.css"
+    multiprocessing.util.register_after_fork(_KaTeXServerPerProcess,
+                                             _KaTeXServerPerProcess.after_fork)
+    app.connect("build-finished", copy_katex_assets)
+    app.connect("html-page-context", report_katex_errors)
+
+
+class _KaTeXServerPerProcess:
+    """Each process that writes pages talks to a KaTeX server of its own.
+
+    ``sphinxcontrib.katex`` keeps one render server (a Node process and a socket) per
+    Python process. When Sphinx writes pages in parallel it forks after writing the
+    first page, so without this every child would share the parent's socket and
+    read each other's answers. A child forgets the parent's server, starts its own
+    on its first formula, and stops it when it ends (the children of
+    ``multiprocessing`` skip ``atexit``, where the library stops its server).
+    """
+
+    @staticmethod
+    def after_fork(_cls) -> None:
+        from sphinxcontrib.katex import KaTeXServer
+
+        KaTeXServer.katex_server = None
+        multiprocessing.util.Finalize(None, _KaTeXServerPerProcess.stop, exitpriority=10)
+
+    @staticmethod
+    def stop() -> None:
+        from sphinxcontrib.katex import KaTeXServer
+
+        server, KaTeXServer.katex_server = KaTeXServer.katex_server, None
+        if server is not None:
+            server.terminate()
+
+
+def copy_katex_assets(app, exception) -> None:
+    """KaTeX's CSS and fonts into ``_static/katex/``: the site serves them itself."""
+    if exception is not None or app.builder.format != "html":
+        return
+    dist = Path(app.confdir) / KATEX_DIST
+    target = Path(app.outdir, "_static", KATEX_STATIC)
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dist / "katex.min.css", target / "katex.min.css")
+    copy_asset(str(dist / "fonts"), str(target / "fonts"))
+
+
+_KATEX_ERROR = re.compile(r'<span class="katex-error" title="([^"]*)"')
+
+
+def report_katex_errors(app, pagename, templatename, context, doctree) -> None:
+    """KaTeX shows a formula it cannot render in red, as TeX: make that a warning."""
+    for message in _KATEX_ERROR.findall(context.get("body", "")):
+        logger.warning("KaTeX cannot render a formula: %s", message,
+                       location=pagename, type="introdl", subtype="katex")
+
+
+# -- Icons: the theme's icon font, cut down to the icons of the pages ------------------
+
+#: The theme's solid icon font, as it copies it under ``_static``.
+ICON_FONT = Path("vendor", "fontawesome", "webfonts", "fa-solid-900.ttf")
+ICON_FAMILY = "Font Awesome 6 Free"
+ICON_SUBSET, ICON_CSS = "introdl-icons.woff", "introdl-icons.css"
+_RULE = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_ICON_RULE = re.compile(r"\s*\.fa-([\w-]+)::?before\s*")
+_CSS_STRING = re.compile(r'(?:content|--pst-[\w-]+)\s*:\s*"((?:[^"\\]|\\.)*)"')
+_ICON_CLASS = re.compile(r"\bfa-([\w-]+)")
+
+
+def _css_text(value: str) -> str:
+    """A CSS string's characters, escapes such as ``\\f0c9`` decoded."""
+    return re.sub(r"\\([0-9a-fA-F]{1,6}) ?", lambda m: chr(int(m.group(1), 16)), value)
+
+
+def icon_characters(static: Path, used: set[str]) -> set[str]:
+    """Characters of the icon font that the site can show: those of the icon classes
+    in ``used`` (``bars`` for ``fa-bars``), and those the theme's CSS puts in
+    content itself (admonition titles, breadcrumbs, external links...)."""
+    by_name, direct = {}, set()
+    for css in sorted([*static.glob("*.css"), *static.glob("styles/*.css")]):
+        for selectors, body in _RULE.findall(css.read_text(encoding="utf-8")):
+            text = "".join(_css_text(v) for v in _CSS_STRING.findall(body))
+            names = [_ICON_RULE.fullmatch(sel) for sel in selectors.split(",")]
+            if all(names):  # an icon's own rule: .fa-bars:before{content:"\f0c9"}
+                for name in names:
+                    by_name[name.group(1)] = text
+            else:  # icons sit in the Private Use Area; other content is text
+                direct.update(c for c in text if "\ue000" <= c <= "\uf8ff")
+    return direct | {c for name in used for c in by_name.get(name, "")}
+
+
+def used_icon_names(outdir: Path) -> set[str]:
+    """``fa-*`` names in the site's pages and in the theme's scripts (which add
+    icons such as ``fa-xmark`` at run time)."""
+    names = set()
+    files = [*outdir.glob("**/*.html"), *outdir.glob("_static/**/*.js")]
+    for path in files:
+        if path.name == "fontawesome.js":  # the icon script itself, not loaded
+            continue
+        if path.suffix == ".js" or "_static" not in path.parts:
+            names.update(_ICON_CLASS.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+def write_icon_font(app, exception) -> None:
+    """``_static/introdl-icons.woff`` and the CSS that declares it for its characters."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from fontTools import subset
+
+    static = Path(app.outdir, "_static")
+    wanted = icon_characters(static, used_icon_names(Path(app.outdir)))
+    options = subset.Options()
+    options.flavor = "woff"  # zlib: fontTools writes woff2 only with brotli installed
+    font = subset.load_font(str(static / ICON_FONT), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes={ord(c) for c in wanted})
+    subsetter.subset(font)
+    subset.save_font(font, str(static / ICON_SUBSET), options)
+    kept = sorted(font.getBestCmap())
+    ranges = ", ".join(f"U+{c:X}" for c in kept)
+    (static / ICON_CSS).write_text(
+        f"/* {len(kept)} icons of Font Awesome Free (icons CC BY 4.0, font SIL OFL 1.1,"
+        " Fonticons, Inc.), the ones this site uses, cut out of the theme's font by"
+        " book/_ext/introdl_speed.py */\n"
+        f'@font-face {{ font-family: "{ICON_FAMILY}"; font-style: normal; '
+        f"font-weight: 900; font-display: block; "
+        f'src: url("{ICON_SUBSET}") format("woff"); unicode-range: {ranges}; }}\n',
+        encoding="utf-8")
+
+
+# -- Figures: loaded when the reader comes near them --------------------------------
+
+_IMG = re.compile(r"<img(?![^>]*\sloading=)")
+
+
+def lazy_images(app, pagename, templatename, context, doctree) -> None:
+    """The page's images load when the reader scrolls near them, and are decoded off
+    the main thread: a chapter's first screen no longer waits for all its figures."""
+    if "body" in context:
+        context["body"] = _IMG.sub('<img loading="lazy" decoding="async"',
+                                   context["body"])
+
+
+# -- MathJax: the fallback --------------------------------------------------------
+
+
+def use_mathjax(app) -> None:
+    app.setup_extension("sphinx-mathjax-offline")
+    # it sets mathjax_path and copies MathJax once the build has finished
+    extension = app.extensions["sphinx-mathjax-offline"]
+    extension.parallel_read_safe = extension.parallel_write_safe = True
+    logger.info(bold(FAST_ROUTE_HINT))
+
+
+def setup(app):
+    root = Path(app.confdir)
+    if katex_available(root):
+        use_katex(app, root)
+    else:
+        use_mathjax(app)
+    app.connect("builder-inited", add_template_filter)
+    app.add_css_file(ICON_CSS)
+    app.connect("html-page-context", lazy_images)
+    app.connect("build-finished", write_icon_font)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
