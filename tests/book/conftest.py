@@ -35,6 +35,12 @@ def figure_count(docname: str) -> int:
     return len(re.findall(r"^`{3,}\{(?:glue:figure|figure)\}", text, re.M))
 
 
+def prerendered(html_dir: Path) -> bool:
+    """Was the math rendered when the book was built (KaTeX, the route with Node.js),
+    rather than typeset in the browser (MathJax, the fallback without it)?"""
+    return (html_dir / "_static" / "katex" / "katex.min.css").exists()
+
+
 @pytest.fixture(scope="session")
 def html_dir() -> Path:
     if not (HTML / "index.html").exists():

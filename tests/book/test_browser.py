@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 
 import pytest
 
-from tests.book.conftest import chapter_docnames, toc_docnames
+from tests.book.conftest import chapter_docnames, prerendered, toc_docnames
 from tests.conftest import require_tool
 
 CHROMIUM = "/usr/bin/chromium"
+#: Scripts that typeset math in the browser, and the theme's icon script.
+TYPESETTER = re.compile(r"/(mathjax|katex)[^?#]*\.js", re.I)
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -46,10 +49,13 @@ def page_url(server, docname):
     return f"{server}/{'index' if docname == 'book/intro' else docname}.html"
 
 
-def visit(browser, url, *, color_scheme="light"):
-    """Open ``url``; return the page and what went wrong while loading it."""
+def visit(browser, url, *, color_scheme="light", requested=None):
+    """Open ``url``; return the page and what went wrong while loading it.
+    Every URL the page requests is appended to ``requested``, if given."""
     page = browser.new_page(color_scheme=color_scheme)
     problems = []
+    if requested is not None:
+        page.on("request", lambda r: requested.append(r.url))
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
     page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
@@ -66,30 +72,42 @@ def visit(browser, url, *, color_scheme="light"):
 
 
 def wait_for_math(page):
-    if page.locator("span.math, div.math").count():
+    """Wait for MathJax, where the page typesets its math in the browser (the
+    fallback without Node.js); math rendered at build time needs no wait."""
+    if page.locator("script[src*='mathjax']").count():
         page.wait_for_function("() => window.MathJax && MathJax.startup && "
                                "MathJax.startup.promise", timeout=15000)
         page.evaluate("() => MathJax.startup.promise")
 
 
 @pytest.mark.parametrize("docname", toc_docnames())
-def test_page_is_clean_complete_and_accessible(browser, server, docname):
+def test_page_is_clean_complete_and_accessible(browser, server, html_dir, docname):
     """One visit per page checks everything a reader would notice: no console
     errors or failed or off-site requests, every image loaded, every formula
     typeset, copy buttons on code cells, and no serious axe-core violation."""
     from axe_playwright_python.sync_playwright import Axe
 
-    page, problems = visit(browser, page_url(server, docname))
+    requested = []
+    page, problems = visit(browser, page_url(server, docname), requested=requested)
     wait_for_math(page)
     assert not problems, problems
+    # figures load lazily, when the reader scrolls near them: load them all now
+    page.evaluate("document.querySelectorAll('img[loading=lazy]')"
+                  ".forEach(i => { i.loading = 'eager'; })")
+    page.wait_for_function("[...document.images].every(i => i.complete)",
+                           timeout=15000)
     broken = page.evaluate("""() => [...document.images]
         .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
     assert not broken
     math = page.locator("span.math, div.math").count()
-    if math:
+    if math and prerendered(html_dir):
+        check_prerendered_math(page, math, requested)
+    elif math:
         typeset = page.locator("mjx-container").count()
         assert typeset >= math, f"{typeset} of {math} formulas typeset"
         assert page.locator("mjx-merror").count() == 0, "a formula has a TeX error"
+    assert not [u for u in requested if "fontawesome" in u], "the icon script or font"
+    assert not [u for u in requested if "searchindex.js" in u], "the search index loaded"
     if docname in chapter_docnames():
         cells = page.locator("div.cell div.highlight").count()
         assert cells > 0 and page.locator("button.copybtn").count() >= cells
@@ -101,10 +119,29 @@ def test_page_is_clean_complete_and_accessible(browser, server, docname):
     page.close()
 
 
-def test_dark_mode_switches_theme_without_errors(browser, server):
+def check_prerendered_math(page, math, requested):
+    """Math rendered at build time: every formula is KaTeX's HTML (with MathML for
+    screen readers), none is an error, KaTeX's fonts are in use, and no script
+    typesets anything."""
+    rendered = page.locator(":is(span, div).math .katex").count()
+    assert rendered >= math, f"{rendered} of {math} formulas rendered"
+    assert page.locator(".katex-mathml math").count() >= math
+    assert page.locator(".katex-error").count() == 0, "a formula has a TeX error"
+    assert not [u for u in requested if TYPESETTER.search(u)], "a typesetting script"
+    assert page.evaluate("""async () => { await document.fonts.ready;
+        return [...document.fonts].some(f => f.family.replace(/"/g, "") ===
+            "KaTeX_Main" && f.status === "loaded"); }"""), "KaTeX's fonts not loaded"
+
+
+def test_dark_mode_switches_theme_without_errors(browser, server, html_dir):
     page, problems = visit(browser, page_url(server, "book/lecture1/perceptron"),
                            color_scheme="dark")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    if prerendered(html_dir):  # formulas take the text's light colour
+        colours = page.evaluate("""() => [document.querySelector("div.math .katex"),
+            document.querySelector("article") || document.body]
+            .map(e => getComputedStyle(e).color)""")
+        assert colours[0] == colours[1], colours
     page.locator("button.theme-switch-button").first.click()
     assert page.evaluate("document.documentElement.dataset.mode") in {
         "light", "dark", "auto"}

@@ -176,3 +176,15 @@ def test_the_downloadable_notebook_has_the_outputs_of_the_page(book_copy):
     assert sum(1 for out in cells if out) >= 5
     page = (book_copy / f"_build/html/{PERCEPTRON}.html").read_text()
     assert "download-notebook-button" in page
+
+
+def test_without_katex_the_math_is_typeset_by_mathjax_from_the_site(book_copy):
+    """The copy has no node_modules/ (no `npm ci`), as on a machine without Node.js:
+    it still builds under -W, pages load MathJax from the site itself, and the build
+    says once how to get the math rendered when the book is built."""
+    log = build(book_copy)
+    assert log.count("install Node.js and npm") == 1
+    html = book_copy / "_build" / "html"
+    assert "_static/mathjax/tex-chtml.js" in (html / f"{PERCEPTRON}.html").read_text()
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert not (html / "_static" / "katex").exists()

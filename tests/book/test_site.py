@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tests.book.conftest import (ROOT, chapter_docnames, figure_count,
-                                 toc_docnames)
+                                 prerendered, toc_docnames)
 
 
 class _Page(HTMLParser):
@@ -145,10 +145,16 @@ def test_pages_load_nothing_from_other_hosts(html_dir):
     assert not offsite, "\n".join(offsite[:20])
 
 
-def test_mathjax_is_served_by_the_site(html_dir):
+def test_math_is_served_by_the_site(html_dir):
+    """KaTeX's CSS and fonts (math rendered at build time), or else MathJax (math
+    typeset in the browser, without Node.js): from the site, never from a CDN."""
     text = (html_dir / "book/lecture1/perceptron.html").read_text()
-    assert re.search(r'src="[./]*_static/mathjax/tex-chtml\.js(\?[^"]*)?"', text)
-    assert (html_dir / "_static/mathjax/output/chtml/fonts/woff-v2").is_dir()
+    if prerendered(html_dir):
+        assert re.search(r'href="[./]*_static/katex/katex\.min\.css(\?[^"]*)?"', text)
+        assert (html_dir / "_static/katex/fonts/KaTeX_Main-Regular.woff2").is_file()
+    else:
+        assert re.search(r'src="[./]*_static/mathjax/tex-chtml\.js(\?[^"]*)?"', text)
+        assert (html_dir / "_static/mathjax/output/chtml/fonts/woff-v2").is_dir()
 
 
 def test_code_cells_have_copy_buttons_enabled(html_dir):
