@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.book.conftest import IN_CI, ROOT, chapter_docnames, prerendered
+from tests.book.conftest import IN_CI, chapter_docnames, prerendered
 
 #: Every figure file of the site is at most this big (the GUIDE's budget).
 FIGURE_BUDGET = 150 * 1024
@@ -146,26 +146,28 @@ def test_no_page_loads_the_icon_script(html_dir):
     assert not loading, loading
 
 
-#: Font Awesome classes that style an icon rather than name one.
-_FA_MODIFIERS = {"solid", "regular", "brands", "fw", "lg", "xs", "sm", "xl", "2xs",
-                 "2xl", "spin", "pulse", "border", "inverse", "flip", "rotate-90"} | {
-                 f"{n}x" for n in range(1, 11)}
-
-
-def test_every_icon_of_the_pages_is_drawn_by_the_book_css(html_dir):
-    """The pages' icons come from introdl-icons.css (small SVG masks). An icon
-    missing there falls back to the theme's icon font: 156 KB more for the page."""
-    css = (ROOT / "book" / "_static" / "introdl-icons.css").read_text()
-    drawn = set(re.findall(r"\.fa-([\w-]+)::before", css))
+def test_every_icon_of_the_pages_is_in_the_small_icon_font(html_dir):
+    """The pages' icons come from introdl-icons.woff, the theme's icon font cut down
+    to them. An icon missing there falls back to the theme's full font: 156 KB more."""
+    static = html_dir / "_static"
+    font = static / "introdl-icons.woff"
+    assert font.exists() and font.stat().st_size < 20_000
+    css = (static / "introdl-icons.css").read_text()
+    covered = {int(c, 16) for c in re.findall(r"U\+([0-9A-F]+)", css)}
+    theme = (static / "styles" / "pydata-sphinx-theme.css").read_text()
+    codepoints = {}
+    for selectors, code in re.findall(r'([^{}]+)\{content:"\\([0-9a-f]+)"\}', theme):
+        for name in re.findall(r"\.fa-([\w-]+):before", selectors):
+            codepoints[name] = int(code, 16)
     used = {}
     for path in pages(html_dir):
         for classes in re.findall(r'class="([^"]*\bfa-[^"]*)"', path.read_text()):
-            for c in classes.split():
-                if c.startswith("fa-") and c[3:] not in _FA_MODIFIERS:
-                    used.setdefault(c[3:], str(path.relative_to(html_dir)))
-    assert len(used) >= 5  # the theme's icons were found
-    missing = {name: page for name, page in used.items() if name not in drawn}
-    assert not missing, f"icons not in book/_static/introdl-icons.css: {missing}"
+            for name in re.findall(r"\bfa-([\w-]+)", classes):
+                if name in codepoints:
+                    used.setdefault(name, str(path.relative_to(html_dir)))
+    assert {"bars", "magnifying-glass", "sun", "moon"} <= set(used)  # they were found
+    missing = {n: page for n, page in used.items() if codepoints[n] not in covered}
+    assert not missing, f"icons not in introdl-icons.woff: {missing}"
 
 
 def test_only_the_search_page_loads_the_search_index(html_dir):
