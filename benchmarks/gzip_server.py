@@ -5,7 +5,7 @@ against it would count HTML, CSS, JavaScript and SVG at their full size, which n
 real host (GitHub Pages, Netlify, nginx) does. This server gzips those types when
 the browser accepts it, and listens on the loopback interface only.
 
-    python benchmarks/gzip_server.py [folder] [port]     # default: _build/html, any port
+    python benchmarks/gzip_server.py [folder] [port]   # default: _build/html, any port
 """
 
 from __future__ import annotations

@@ -36,13 +36,25 @@ from __future__ import annotations
 import multiprocessing.util
 import re
 import shutil
+from importlib import metadata
 from pathlib import Path
 
+from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.console import bold
 from sphinx.util.fileutil import copy_asset
 
 logger = logging.getLogger(__name__)
+
+#: The versions whose internals this extension uses, and what it uses of each.
+#: An upgrade must be checked by hand against these uses, then the pins changed.
+CHECKED_VERSIONS = {
+    # KaTeXServer.katex_server: the render server, one per process
+    "sphinxcontrib-katex": "0.9.11",
+    # the blocks css and extrahead of layout.html, the script names, the icon font
+    # and its CSS rules (.fa-bars:before{content:"\f0c9"}, --pst-icon-* variables)
+    "pydata-sphinx-theme": "0.17.1",
+}
 
 #: Where ``npm ci`` puts KaTeX, relative to the book's root (the folder of _config.yml).
 KATEX_DIST = Path("node_modules", "katex", "dist")
@@ -116,7 +128,8 @@ class _KaTeXServerPerProcess:
         from sphinxcontrib.katex import KaTeXServer
 
         KaTeXServer.katex_server = None
-        multiprocessing.util.Finalize(None, _KaTeXServerPerProcess.stop, exitpriority=10)
+        multiprocessing.util.Finalize(None, _KaTeXServerPerProcess.stop,
+                                      exitpriority=10)
 
     @staticmethod
     def stop() -> None:
@@ -196,7 +209,7 @@ def used_icon_names(outdir: Path) -> set[str]:
 
 
 def write_icon_font(app, exception) -> None:
-    """``_static/introdl-icons.woff`` and the CSS that declares it for its characters."""
+    """``_static/introdl-icons.woff``, and the CSS that declares it for its icons."""
     if exception is not None or app.builder.format != "html":
         return
     from fontTools import subset
@@ -246,7 +259,19 @@ def use_mathjax(app) -> None:
     logger.info(bold(FAST_ROUTE_HINT))
 
 
+def check_versions(installed=metadata.version) -> None:
+    wrong = [f"{name} {installed(name)} (checked with {expected})"
+             for name, expected in CHECKED_VERSIONS.items()
+             if installed(name) != expected]
+    if wrong:
+        raise ExtensionError(
+            "introdl_speed relies on internals of these packages and was checked with "
+            "other versions: " + "; ".join(wrong) + ". Check book/_ext/introdl_speed.py"
+            " against them, then update CHECKED_VERSIONS.")
+
+
 def setup(app):
+    check_versions()
     root = Path(app.confdir)
     if katex_available(root):
         use_katex(app, root)

@@ -107,7 +107,7 @@ def test_page_is_clean_complete_and_accessible(browser, server, html_dir, docnam
         assert typeset >= math, f"{typeset} of {math} formulas typeset"
         assert page.locator("mjx-merror").count() == 0, "a formula has a TeX error"
     assert not [u for u in requested if "fontawesome" in u], "the icon script or font"
-    assert not [u for u in requested if "searchindex.js" in u], "the search index loaded"
+    assert not [u for u in requested if "searchindex.js" in u], "the search index"
     if docname in chapter_docnames():
         cells = page.locator("div.cell div.highlight").count()
         assert cells > 0 and page.locator("button.copybtn").count() >= cells

@@ -10,8 +10,13 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
-from tests.book.conftest import (ROOT, chapter_docnames, figure_count,
-                                 prerendered, toc_docnames)
+from tests.book.conftest import (
+    ROOT,
+    chapter_docnames,
+    figure_count,
+    prerendered,
+    toc_docnames,
+)
 
 
 class _Page(HTMLParser):

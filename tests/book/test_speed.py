@@ -94,7 +94,8 @@ def test_every_formula_is_rendered_with_no_error_and_no_raw_tex(katex_site):
         formulas += page.math_spans
         name = path.relative_to(katex_site)
         if page.katex_errors:
-            problems.append(f"{name}: {page.katex_errors} formula(s) KaTeX cannot render")
+            problems.append(f"{name}: {page.katex_errors} formula(s) KaTeX cannot "
+                            "render")
         text = " ".join(page.text)
         for match in RAW_TEX.finditer(text):
             context = text[max(0, match.start() - 40):match.end() + 40]
