@@ -4,8 +4,13 @@ it received, and passes good values through unchanged."""
 import pytest
 import torch
 
-from introdl.checks import (check_ndim, check_number, check_positive_int,
-                            check_same_shape, check_tensor)
+from introdl.checks import (
+    check_ndim,
+    check_number,
+    check_positive_int,
+    check_same_shape,
+    check_tensor,
+)
 
 
 def test_check_tensor_returns_the_tensor_and_names_a_wrong_type():

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from introdl.losses import (
     IGNORE_INDEX,
     binary_cross_entropy,
+    check_class_indices,
     cross_entropy,
     logsumexp,
     mse,
@@ -111,11 +112,11 @@ def test_cross_entropy_chance_level_is_log_c():
     (mse, torch.zeros(3), torch.zeros(4), "same shape"),
     (mse, torch.zeros(0), torch.zeros(0), "empty"),
     (binary_cross_entropy, torch.full((2,), 0.5), torch.zeros(2, 1), "same shape"),
-    (binary_cross_entropy, torch.tensor([0.5, 1.2]), torch.ones(2), r"p must lie"),
-    (binary_cross_entropy, torch.tensor([-0.1, 0.5]), torch.ones(2), r"p must lie"),
-    (binary_cross_entropy, torch.tensor([float("nan")]), torch.ones(1), "p must"),
+    (binary_cross_entropy, torch.tensor([0.5, 1.2]), torch.ones(2), r"p must be in"),
+    (binary_cross_entropy, torch.tensor([-0.1, 0.5]), torch.ones(2), r"p must be in"),
+    (binary_cross_entropy, torch.tensor([float("nan")]), torch.ones(1), "p must be in"),
     (binary_cross_entropy, torch.full((2,), 0.5), torch.tensor([0.0, 2.0]),
-     r"y must lie"),
+     r"y must be in"),
     (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 4, 1]), r"\[0, 3\].*4\]"),
     (cross_entropy, torch.zeros(3, 4), torch.tensor([0, -1, 1]), r"\[-1,  0,  1\]"),
     (cross_entropy, torch.zeros(3, 4), torch.tensor([0, 1]),
@@ -218,10 +219,10 @@ def test_mse_rejects_integer_targets_and_broadcasting():
 
 
 def test_bce_names_which_argument_left_the_unit_interval():
-    with pytest.raises(ValueError, match=r"p must lie in \[0, 1\], got values in "
-                                         r"\[-2.3, 2.3\]"):
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got "
+                                         r"-2.3\.\.2.3"):
         binary_cross_entropy(torch.tensor([2.3, -2.3]), torch.ones(2))
-    with pytest.raises(ValueError, match="y must lie"):
+    with pytest.raises(ValueError, match="y must be in"):
         binary_cross_entropy(torch.full((2,), 0.5), torch.tensor([1.0, float("inf")]))
 
 
@@ -294,5 +295,23 @@ def test_sequence_losses_misuse(f):
     with pytest.raises(ValueError, match=r"\(B, T, C\)"):
         f(logits, y[:, :2])
     y[1, 2] = 4
-    with pytest.raises(ValueError, match=r"\[0, 3\] or IGNORE_INDEX.*got 4"):
+    with pytest.raises(ValueError, match=r"\[0, 3\] or -100, got 4"):
         f(logits, y)
+
+
+def test_check_class_indices_names_the_argument():
+    check_class_indices("labels", torch.tensor([0, 2, 1]), 3, 3)  # fine: no error
+    with pytest.raises(TypeError, match="labels must hold integer.*torch.float32"):
+        check_class_indices("labels", torch.tensor([0.0, 1.0]), 2, 3)
+    with pytest.raises(ValueError, match=r"labels must hold 2 class indices in \[0, 2"):
+        check_class_indices("labels", torch.tensor([0, 3]), 2, 3)
+    with pytest.raises(ValueError, match=r"got \(3,\)"):
+        check_class_indices("labels", torch.tensor([0, 1, 2]), 2, 3)
+
+
+def test_per_example_cross_entropy_of_an_empty_batch_is_empty_like_torch():
+    logits, target = torch.zeros(0, 4), torch.zeros(0, dtype=torch.int64)
+    ours = per_example_cross_entropy(logits, target)
+    assert ours.shape == F.cross_entropy(logits, target, reduction="none").shape == (0,)
+    with pytest.raises(ValueError, match="empty: the mean of no losses"):
+        cross_entropy(logits, target)  # PyTorch returns NaN here

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from introdl.losses import mse
 from introdl.polynomial import (
     fit_polynomial,
+    legendre_features,
+    min_norm_least_squares,
     noisy_sine,
     polynomial_features,
     predict_polynomial,
@@ -171,3 +173,75 @@ def test_predict_polynomial_misuse_and_dtype():
     with pytest.raises(ValueError, match="degree must be >= 0, got -1"):
         predict_polynomial(torch.zeros(0), x)
     assert predict_polynomial(w, torch.zeros(0)).shape == (0,)
+
+
+def test_legendre_features_equal_numpy_and_span_the_powers():
+    x = torch.linspace(-1, 1, 11, dtype=torch.float64)
+    for degree in (0, 1, 2, 7, 40):
+        phi = legendre_features(x, degree)
+        assert phi.shape == (11, degree + 1) and phi.dtype == x.dtype
+        expected = np.polynomial.legendre.legvander(x.numpy(), degree)
+        torch.testing.assert_close(phi, torch.from_numpy(expected))
+    assert legendre_features(x, 40).abs().max() <= 1 + 1e-12  # bounded on [-1, 1]
+    # same function space: the powers are a combination of the Legendre columns
+    powers, leg = polynomial_features(x, 5), legendre_features(x, 5)
+    coef = torch.linalg.lstsq(leg, powers).solution
+    torch.testing.assert_close(leg @ coef, powers)
+    assert legendre_features(x.float(), 3).dtype == torch.float32
+
+
+def test_legendre_features_refuse_bad_input():
+    with pytest.raises(ValueError, match="degree must be >= 0"):
+        legendre_features(torch.zeros(3), -1)
+    with pytest.raises(ValueError, match="x must have 1 dimension"):
+        legendre_features(torch.zeros(3, 2), 2)
+    with pytest.raises(TypeError, match="floating-point"):
+        legendre_features(torch.arange(3), 2)
+    with pytest.raises(TypeError, match="degree must be an int"):
+        legendre_features(torch.zeros(3), 2.0)
+
+
+@pytest.mark.parametrize("n, p", [(15, 4), (15, 15), (15, 40), (5, 200)])
+def test_min_norm_least_squares_equals_pinv_and_numpy(n, p):
+    g = torch.Generator().manual_seed(n + p)
+    phi = torch.randn(n, p, dtype=torch.float64, generator=g)
+    y = torch.randn(n, dtype=torch.float64, generator=g)
+    w = min_norm_least_squares(phi, y)
+    torch.testing.assert_close(w, torch.linalg.pinv(phi) @ y)
+    w_np = np.linalg.lstsq(phi.numpy(), y.numpy(), rcond=None)[0]
+    torch.testing.assert_close(w, torch.from_numpy(w_np))
+    if p >= n:  # interpolates
+        torch.testing.assert_close(phi @ w, y)
+    if p > n:  # and any other solution is longer
+        null = torch.linalg.svd(phi).Vh[n:]  # directions with phi v = 0
+        other = w + null.T @ torch.randn(p - n, dtype=torch.float64, generator=g)
+        torch.testing.assert_close(phi @ other, y)
+        assert other.norm() > w.norm()
+
+
+def test_min_norm_least_squares_on_a_rank_deficient_system():
+    x = torch.linspace(-1, 1, 6, dtype=torch.float64)
+    phi = torch.cat([legendre_features(x, 2)] * 3, dim=1)  # (6, 9), rank 3
+    y = torch.sin(x)
+    w = min_norm_least_squares(phi, y)
+    torch.testing.assert_close(w, torch.linalg.pinv(phi) @ y)
+    torch.testing.assert_close(w[:3], w[3:6])  # the copies share the weight equally
+    base = min_norm_least_squares(legendre_features(x, 2), y)
+    torch.testing.assert_close(3 * w[:3], base)
+
+
+def test_min_norm_least_squares_refuses_bad_shapes():
+    with pytest.raises(ValueError, match="phi must have 2 dimension"):
+        min_norm_least_squares(torch.zeros(3), torch.zeros(3))
+    with pytest.raises(ValueError, match="y must be"):
+        min_norm_least_squares(torch.zeros(3, 2), torch.zeros(4))
+    with pytest.raises(ValueError, match="y must be"):
+        min_norm_least_squares(torch.zeros(3, 2), torch.zeros(3, 1))
+    with pytest.raises(ValueError, match="n, p > 0"):
+        min_norm_least_squares(torch.zeros(3, 0), torch.zeros(3))
+    with pytest.raises(TypeError, match="y must be a torch.Tensor"):
+        min_norm_least_squares(torch.zeros(3, 2), [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="floating-point"):
+        min_norm_least_squares(torch.zeros(3, 2, dtype=torch.long), torch.zeros(3))
+    w = min_norm_least_squares(torch.eye(3, dtype=torch.float64), torch.ones(3))
+    assert w.dtype == torch.float64  # y is cast to phi's dtype

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from introdl import corpus, text
 from introdl.losses import sequence_cross_entropy
-from introdl.training import fit
+from introdl.training import eval_mode, fit, parameter_count
 from introdl.transformer import (
     LayerNorm,
     TinyGPT,
@@ -164,6 +164,67 @@ def test_block_rejects_bad_inputs_by_name(args, error, message):
         TransformerBlock(8, 2)(*args)
 
 
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_block_with_dropout_in_eval_mode_matches_torch(norm_first):
+    torch.manual_seed(0)
+    ref = torch.nn.TransformerEncoderLayer(16, 4, 24, dropout=0.3, activation="gelu",
+                                           batch_first=True, norm_first=norm_first,
+                                           dtype=DT)
+    for p in ref.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    ours = TransformerBlock(16, 4, 24, norm_first=norm_first, dropout=0.3).double()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(3, 7, 16, dtype=DT, requires_grad=True)
+    with eval_mode(ours), eval_mode(ref):
+        out, _ = ours(x, mask=causal_mask(7))
+        expected = ref(x, src_mask=~causal_mask(7))
+    torch.testing.assert_close(out, expected)
+    for a, b in zip(torch.autograd.grad(out.sum(), [x, *ours.parameters()]),
+                    torch.autograd.grad(expected.sum(), [x, *ref.parameters()])):
+        torch.testing.assert_close(a, b)
+    assert ours.training and ref.training  # modes restored
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_block_dropout_drops_each_sublayer_output_before_the_residual_sum(norm_first):
+    torch.manual_seed(0)
+    block = TransformerBlock(8, 2, norm_first=norm_first, dropout=0.4).double()
+    x = torch.randn(2, 5, 8, dtype=DT)
+    torch.manual_seed(1)
+    out, _ = block(x)
+
+    def drop(t):
+        return F.dropout(t, p=0.4, training=True)
+
+    torch.manual_seed(1)  # the same masks, drawn in the same order
+    if norm_first:
+        h = x + drop(block.self_attn(block.norm1(x))[0])
+        expected = h + drop(block.feed_forward(block.norm2(h)))
+    else:
+        h = block.norm1(x + drop(block.self_attn(x)[0]))
+        expected = block.norm2(h + drop(block.feed_forward(h)))
+    torch.testing.assert_close(out, expected)
+    with eval_mode(block):
+        assert not torch.allclose(block(x)[0], out)  # eval mode: nothing dropped
+
+
+def test_block_without_dropout_is_the_same_in_both_modes():
+    block = TransformerBlock(8, 2)  # dropout=0 by default
+    x = torch.randn(2, 5, 8)
+    with eval_mode(block):
+        evaluated = block(x)[0]
+    torch.testing.assert_close(block(x)[0], evaluated)
+
+
+@pytest.mark.parametrize("dropout, error", [(1.0, ValueError), (-0.1, ValueError),
+                                            ("0.1", TypeError), (None, TypeError)])
+def test_block_and_gpt_reject_a_bad_dropout_by_name(dropout, error):
+    with pytest.raises(error, match="^dropout"):
+        TransformerBlock(8, 2, dropout=dropout)
+    with pytest.raises(error, match="^dropout"):
+        TinyGPT(7, context_len=4, d_model=8, dropout=dropout)
+
+
 # ---- the tiny GPT --------------------------------------------------------------
 
 def test_gpt_shapes_and_weights():
@@ -311,6 +372,8 @@ def test_generate_with_a_tiny_temperature_is_greedy_not_nan():
     for _ in range(3):  # the arg-max, step by step
         ids = torch.cat([ids, model(ids)[:, -1].argmax(-1, keepdim=True)], dim=1)
     assert torch.equal(out, ids)
+    # a temperature that is 0 in float32 (found by hypothesis): greedy, not 0 / 0
+    assert torch.equal(generate(model, start, 3, temperature=8.5e-293), ids)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -404,3 +467,74 @@ def test_generate_random_settings_give_tokens_or_a_clear_error(num_tokens, tempe
         return
     assert out.shape == (2, 1 + num_tokens) and torch.equal(out[:, :1], start)
     assert model.training
+
+
+# ---- dropout and weight tying in the tiny GPT -------------------------------------
+
+def test_gpt_dropout_acts_in_training_mode_only():
+    torch.manual_seed(0)
+    dropped = TinyGPT(11, context_len=6, d_model=16, num_heads=2, dropout=0.2)
+    plain = TinyGPT(11, context_len=6, d_model=16, num_heads=2)
+    plain.load_state_dict(dropped.state_dict())
+    ids = torch.randint(0, 11, (3, 6))
+    assert not torch.equal(dropped(ids), dropped(ids))  # a new mask each pass
+    torch.manual_seed(5)
+    first = dropped(ids)
+    torch.manual_seed(5)
+    torch.testing.assert_close(dropped(ids), first)  # seeded: reproducible
+    with eval_mode(dropped):
+        torch.testing.assert_close(dropped(ids), plain(ids))
+    torch.testing.assert_close(plain(ids), plain(ids))  # dropout 0: deterministic
+    assert all(block.dropout.p == 0.2 for block in dropped.blocks)
+    assert dropped.dropout.p == 0.2  # and on the embeddings
+
+
+def test_gpt_embedding_dropout_drops_the_sum_of_the_embeddings():
+    torch.manual_seed(0)
+    model = TinyGPT(11, context_len=6, d_model=16, num_heads=2, num_layers=1,
+                    dropout=0.5)
+    ids = torch.randint(0, 11, (2, 6))
+    torch.manual_seed(3)
+    logits = model(ids)
+    torch.manual_seed(3)  # the same masks, in the same order
+    x = F.dropout(model.tok_emb(ids) + model.pos_emb.weight[:6], 0.5, training=True)
+    x, _ = model.blocks[0](x, mask=causal_mask(6))
+    torch.testing.assert_close(logits, model.head(model.norm(x)))
+
+
+def test_tied_gpt_shares_one_matrix_and_saves_v_times_d_parameters():
+    torch.manual_seed(0)
+    tied = TinyGPT(13, context_len=6, d_model=8, num_heads=2, tie_weights=True)
+    untied = TinyGPT(13, context_len=6, d_model=8, num_heads=2)
+    assert tied.head.weight is tied.tok_emb.weight
+    assert untied.head.weight is not untied.tok_emb.weight
+    assert parameter_count(untied) - parameter_count(tied) == 13 * 8
+    tied = tied.double()  # conversions keep the tie
+    assert tied.head.weight is tied.tok_emb.weight
+    clone = TinyGPT(13, context_len=6, d_model=8, num_heads=2, tie_weights=True)
+    clone.double().load_state_dict(tied.state_dict())
+    ids = torch.randint(0, 13, (2, 6))
+    torch.testing.assert_close(clone.double()(ids), tied(ids))
+
+
+def test_tied_gradient_is_the_sum_over_both_uses():
+    torch.manual_seed(0)
+    tied = TinyGPT(13, context_len=6, d_model=8, num_heads=2,
+                   tie_weights=True).double()
+    untied = TinyGPT(13, context_len=6, d_model=8, num_heads=2).double()
+    untied.load_state_dict(tied.state_dict())  # head = a copy of the embedding
+    torch.testing.assert_close(untied.head.weight, untied.tok_emb.weight)
+    ids = torch.randint(0, 13, (3, 6))
+    tied(ids).logsumexp(-1).sum().backward()
+    untied(ids).logsumexp(-1).sum().backward()
+    torch.testing.assert_close(tied.tok_emb.weight.grad,
+                               untied.tok_emb.weight.grad + untied.head.weight.grad)
+
+
+def test_tied_gpt_built_on_the_meta_device():
+    # built there, not moved there: .to("meta") makes new parameters (PyTorch)
+    with torch.device("meta"):
+        model = TinyGPT(9, context_len=6, d_model=8, tie_weights=True)
+    assert model.head.weight is model.tok_emb.weight
+    out = model(torch.empty(2, 5, dtype=torch.long, device="meta"))
+    assert out.device.type == "meta" and out.shape == (2, 5, 9)

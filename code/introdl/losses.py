@@ -9,10 +9,11 @@ losses, an empty batch raises ``ValueError``: it is almost always a bug.
 import torch
 import torch.nn.functional as F
 
-from introdl.checks import check_ndim, check_tensor
+from introdl.checks import check_ndim, check_same_shape, check_tensor
 
 __all__ = ["mse", "binary_cross_entropy", "logsumexp", "softmax", "cross_entropy",
-           "per_example_cross_entropy", "IGNORE_INDEX", "check_sequence_targets",
+           "per_example_cross_entropy", "check_class_indices", "IGNORE_INDEX",
+           "check_sequence_targets",
            "sequence_cross_entropy", "sequence_accuracy"]
 
 #: Target value that sequence losses and metrics skip (PyTorch's default too).
@@ -25,12 +26,9 @@ def mse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     ``y_hat``, ``y``: floating tensors of the same, non-empty shape. Returns a
     0-d tensor; raises ``ValueError`` for other shapes.
     """
-    check_tensor("y_hat", y_hat, floating=True)
-    check_tensor("y", y, floating=True)
-    if y_hat.shape != y.shape or y.numel() == 0:
-        raise ValueError(f"y_hat and y must have the same shape and not be empty, "
-                         f"got {tuple(y_hat.shape)} and {tuple(y.shape)}")
-    return ((y_hat - y) ** 2).mean()  # the mean of the squared errors
+    check_same_shape("y_hat", y_hat, "y", y)
+    errors = y_hat - y  # (...) one error per entry
+    return (errors ** 2).mean()  # the mean of the squared errors
 
 
 def binary_cross_entropy(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -40,17 +38,14 @@ def binary_cross_entropy(p: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     ``[0, 1]`` with the same, non-empty shape; else ``ValueError``. As in PyTorch
     each log is clamped at -100 (PyTorch's gradient differs at exactly 0 and 1).
     """
+    check_same_shape("p", p, "y", y)
     for name, v in (("p", p), ("y", y)):
-        check_tensor(name, v, floating=True)
         if not ((v >= 0) & (v <= 1)).all():  # NaN fails too
-            raise ValueError(f"{name} must lie in [0, 1], got values in "
-                             f"[{v.min():g}, {v.max():g}]")
-    if p.shape != y.shape or p.numel() == 0:
-        raise ValueError(f"p and y must have the same shape and not be empty, "
-                         f"got {tuple(p.shape)} and {tuple(y.shape)}")
+            raise ValueError(f"{name} must be in [0, 1], got {v.min():g}..{v.max():g}")
     log_p = torch.where(p > 0, p, 1.0).log().where(p > 0, -100.0)  # log 0 -> -100
     log_1mp = torch.where(p < 1, 1 - p, 1.0).log().where(p < 1, -100.0)  # no NaN grad
-    losses = -(y * log_p.clamp(min=-100) + (1 - y) * log_1mp.clamp(min=-100))
+    log_p, log_1mp = log_p.clamp(min=-100), log_1mp.clamp(min=-100)  # as PyTorch
+    losses = -(y * log_p + (1 - y) * log_1mp)  # (...) one loss per prediction
     return losses.mean()
 
 
@@ -85,36 +80,46 @@ def softmax(logits: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return e / e.sum(dim=dim, keepdim=True)
 
 
+def check_class_indices(name: str, target, n: int, num_classes: int) -> None:
+    """Raise unless ``target`` is an int64 tensor of ``n`` class indices in
+    ``0..num_classes-1``: ``TypeError`` for another type, else ``ValueError``."""
+    if getattr(target, "dtype", None) != torch.int64:
+        raise TypeError(f"{name} must hold integer class indices (an int64 tensor), "
+                        f"got {getattr(target, 'dtype', type(target).__name__)}")
+    if target.shape != (n,) or not ((target >= 0) & (target < num_classes)).all():
+        raise ValueError(f"{name} must hold {n} class indices in [0, {num_classes - 1}]"
+                         f", got {tuple(target.shape)}: {target.unique()[:9]}")
+
+
 def per_example_cross_entropy(logits: torch.Tensor,
                               target: torch.Tensor) -> torch.Tensor:
     """Softmax cross-entropy of each example, ``logsumexp(z) - z[target]``.
 
-    ``logits``: ``(N, C)`` scores; ``target``: ``(N,)`` int64 class indices in
-    ``0..C-1``. Returns ``(N,)`` losses. Raises ``TypeError`` for other dtypes and
-    ``ValueError`` for other shapes, an empty batch or indices out of range.
+    ``logits``: ``(n, C)`` scores; ``target``: ``(n,)`` int64 class indices in
+    ``0..C-1``. Returns ``(n,)`` losses. Raises ``TypeError`` for other dtypes and
+    ``ValueError`` for other shapes or indices out of range.
     """
     check_ndim("logits", check_tensor("logits", logits, floating=True), (2,))
-    if getattr(target, "dtype", None) != torch.int64:
-        raise TypeError(f"target must hold integer class indices (an int64 tensor), "
-                        f"got {getattr(target, 'dtype', type(target).__name__)}")
-    N, C = logits.shape
-    if target.shape != (N,) or N == 0 or not ((target >= 0) & (target < C)).all():
-        raise ValueError(f"target must hold {N} class indices in [0, {C - 1}], not "
-                         f"empty; got {tuple(target.shape)}: {target.unique()[:9]}")
-    picked = logits.gather(1, target[:, None]).squeeze(1)  # (N,) z[target]
-    return logsumexp(logits, dim=1) - picked  # (N,)
+    check_class_indices("target", target, *logits.shape)
+    lse = logsumexp(logits, dim=1)  # (n,) log of the softmax's denominator
+    picked = logits.gather(1, target[:, None]).squeeze(1)  # (n,) z[target]
+    return lse - picked  # (n,) -log softmax(z)[target]
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Softmax cross-entropy, the mean over the batch of
     ``-log softmax(logits)[target]``: :func:`per_example_cross_entropy` averaged.
 
-    ``logits``: ``(N, C)``; ``target``: ``(N,)`` class indices. Returns a 0-d
+    ``logits``: ``(n, C)``; ``target``: ``(n,)`` class indices. Returns a 0-d
     tensor, stable for logits of any magnitude. Errors as
-    :func:`per_example_cross_entropy`. (Where another class has an infinite
-    logit, the loss is inf; PyTorch gives NaN.)
+    :func:`per_example_cross_entropy`, and ``ValueError`` for an empty batch.
+    (Where another class has an infinite logit, the loss is inf; PyTorch gives NaN.)
     """
-    return per_example_cross_entropy(logits, target).mean()
+    losses = per_example_cross_entropy(logits, target)  # (n,)
+    if not len(losses):
+        raise ValueError("logits and target are empty: the mean of no losses is "
+                         "undefined")
+    return losses.mean()
 
 
 def check_sequence_targets(logits: torch.Tensor, y: torch.Tensor,

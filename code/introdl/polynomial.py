@@ -5,7 +5,10 @@ Noisy samples of ``sin(pi x)`` (:func:`noisy_sine`) are fitted by polynomials
 whose degree is the model's capacity: :func:`polynomial_features` turns ``x``
 into the powers ``1, x, ..., x^d``, and :func:`fit_polynomial` solves the
 least-squares problem exactly, optionally with an L2 penalty (ridge
-regression, i.e. weight decay).
+regression, i.e. weight decay). Past the interpolation threshold (more weights
+than points) the least-squares problem has many exact solutions;
+:func:`min_norm_least_squares` picks the one of smallest norm, here on the
+Legendre polynomials of :func:`legendre_features`.
 """
 
 import math
@@ -15,7 +18,7 @@ import torch
 from introdl.checks import check_ndim, check_number, check_positive_int, check_tensor
 
 __all__ = ["true_function", "noisy_sine", "polynomial_features", "fit_polynomial",
-           "predict_polynomial"]
+           "predict_polynomial", "legendre_features", "min_norm_least_squares"]
 
 
 def true_function(x: torch.Tensor) -> torch.Tensor:
@@ -82,3 +85,32 @@ def predict_polynomial(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     degree = len(w) - 1
     phi = polynomial_features(x, degree)  # (n, degree + 1)
     return phi @ w.to(x.dtype)  # (n,)
+
+
+def legendre_features(x: torch.Tensor, degree: int) -> torch.Tensor:
+    """The Legendre polynomials ``P_0(x), ..., P_degree(x)`` of ``x`` ``(n,)`` as
+    the columns of a matrix ``(n, degree + 1)``; on ``[-1, 1]`` each lies in
+    ``[-1, 1]``. They span the same functions as the powers of ``x``."""
+    check_ndim("x", check_tensor("x", x, floating=True), (1,))
+    check_positive_int("degree", degree, allow_zero=True)
+    P = [torch.ones_like(x), x]  # P_0, P_1
+    for k in range(1, degree):  # (k + 1) P_{k+1} = (2k + 1) x P_k - k P_{k-1}
+        P.append(((2 * k + 1) * x * P[k] - k * P[k - 1]) / (k + 1))
+    return torch.stack(P[:degree + 1], dim=1)  # (n, degree + 1)
+
+
+def min_norm_least_squares(phi: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The weights ``w`` ``(p,)`` of smallest norm among those that minimize
+    ``||phi w - y||^2``, for ``phi`` ``(n, p)`` and ``y`` ``(n,)``: the
+    pseudo-inverse solution, ``torch.linalg.pinv(phi) @ y``. With ``p >= n``
+    and independent rows it fits ``y`` exactly. Raises ``ValueError`` for
+    mismatched or empty shapes."""
+    check_ndim("phi", check_tensor("phi", phi, floating=True), (2,))
+    if check_tensor("y", y).shape != phi.shape[:1] or phi.numel() == 0:
+        raise ValueError(f"y must be (n,) for phi (n, p), n, p > 0; got "
+                         f"{tuple(y.shape)} and {tuple(phi.shape)}")
+    U, S, Vh = torch.linalg.svd(phi, full_matrices=False)  # phi = U diag(S) Vh
+    tol = S.max() * max(phi.shape) * torch.finfo(phi.dtype).eps  # pinv's default
+    keep = S > tol  # the r directions that phi does not flatten to 0
+    coef = (U[:, keep].T @ y.to(phi.dtype)) / S[keep]  # (r,)
+    return Vh[keep].T @ coef  # (p,): a combination of the rows of phi

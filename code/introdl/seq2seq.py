@@ -56,7 +56,8 @@ def cross_attention(y: torch.Tensor, memory: torch.Tensor, W_q: torch.Tensor,
 class DecoderBlock(TransformerBlock):
     """A transformer decoder block: the encoder block plus cross-attention.
 
-    With ``norm_first=True`` (pre-norm, as in :class:`TransformerBlock`)::
+    With ``norm_first=True`` (pre-norm, as in
+    :class:`~introdl.transformer.TransformerBlock`)::
 
         x = x + SelfAttention(LayerNorm(x), causal mask)
         x = x + CrossAttention(LayerNorm(x), memory)
@@ -120,10 +121,11 @@ class EncoderDecoder(nn.Module):
     Source and target tokens get their own embeddings and share learned
     position embeddings. The encoder is ``num_layers``
     :class:`~introdl.transformer.TransformerBlock` s without a causal mask,
-    then a :class:`LayerNorm`; the decoder is ``num_layers``
-    :class:`DecoderBlock` s with one, then a :class:`LayerNorm` and a linear
-    head that scores every token. Padding (``pad_id``) in the source is
-    masked out of both the encoder's and the decoder's attention.
+    then a :class:`~introdl.transformer.LayerNorm`; the decoder is ``num_layers``
+    :class:`DecoderBlock` s with one, then a
+    :class:`~introdl.transformer.LayerNorm` and a linear head that scores every
+    token. Padding (``pad_id``) in the source is masked out of both the
+    encoder's and the decoder's attention.
 
     Args:
         vocab_size: tokens ``V`` (one vocabulary for source and target);

@@ -160,12 +160,13 @@ def clip_grad_norm(parameters: Iterable[torch.Tensor] | torch.Tensor,
 def train_epoch(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor],
                 loss_fn: Callable, optimizer, batch_size: int | None = None,
                 clip_norm: float | None = None,
-                generator: torch.Generator | None = None,
+                generator: torch.Generator | None = None, scheduler=None,
                 ) -> tuple[float, float | None]:
     """One pass over ``data = (X, y)`` in shuffled mini-batches, in training mode.
 
-    Returns the mean loss over the examples and the largest gradient norm
-    before clipping (``None`` without ``clip_norm``).
+    ``scheduler.step()``, if given, follows every optimizer step. Returns the
+    mean loss over the examples and the largest gradient norm before clipping
+    (``None`` without ``clip_norm``).
     """
     X, y = check_data("data", data)
     if not isinstance(model, nn.Module):
@@ -181,6 +182,8 @@ def train_epoch(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor],
         if clip_norm is not None:
             norms.append(clip_grad_norm(model.parameters(), clip_norm).item())
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()  # the learning rate of the next step
         total += loss.item() * len(idx)
     return total / len(X), max(norms, default=None)
 
@@ -191,7 +194,7 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor],
         batch_size: int | None = None, metric: Callable | None = None,
         early_stopping=None, restore_best: bool = False,
         clip_norm: float | None = None, generator: torch.Generator | None = None,
-        progress: bool = False) -> History:
+        scheduler=None, progress: bool = False) -> History:
     """Train ``model`` for ``num_epochs`` epochs; return its :class:`History`.
 
     ``optimizer`` has ``zero_grad()`` and ``step()``; ``metric(output, y)`` is a
@@ -202,7 +205,8 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor],
     no epoch improved, the starting weights (Keras keeps the first epoch's,
     which may already be NaN). A training loss that is not finite is recorded
     in ``diverged_epoch``; the run goes on, as in PyTorch and Keras.
-    ``progress`` prints each epoch's training loss.
+    ``scheduler`` (e.g. a :class:`~introdl.schedules.Scheduler`) is stepped
+    after every optimizer step. ``progress`` prints each epoch's training loss.
     """
     check_positive_int("num_epochs", num_epochs)
     check_data("train_data", train_data)
@@ -219,7 +223,7 @@ def fit(model: nn.Module, train_data: tuple[torch.Tensor, torch.Tensor],
     history = History()
     for epoch in range(num_epochs):
         loss, norm = train_epoch(model, train_data, loss_fn, optimizer, batch_size,
-                                 clip_norm, generator)
+                                 clip_norm, generator, scheduler)
         history.add(train_loss=loss, grad_norm=norm)
         if metric is not None:
             history.add(train_metric=evaluate(model, train_data, loss_fn, metric)[1])

@@ -8,7 +8,9 @@
   ``linear1``, ``linear2``, ``norm1``, ``norm2``), so that layer's
   ``state_dict`` loads into ours;
 - :class:`TinyGPT`, :func:`generate` and :func:`sample`: a decoder-only
-  transformer that predicts the next token, and seeded sampling from it.
+  transformer that predicts the next token (optionally with dropout and with
+  its output layer tied to its token embedding, as in GPT-2), and seeded
+  sampling from it.
 
 Attention weights are returned, never hooked: ``model(ids,
 return_weights=True)`` gives one ``(B, heads, T, T)`` tensor per block.
@@ -81,11 +83,13 @@ class TransformerBlock(nn.Module):
     With ``norm_first=False`` (the original transformer) the norm comes after
     each sum: ``x = LayerNorm(x + SelfAttention(x))``, and so on.
     ``FeedForward(x) = linear2(gelu(linear1(x)))`` with hidden width ``d_ff``
-    (default ``4 d_model``). No dropout.
+    (default ``4 d_model``). ``dropout`` (default 0: none) zeroes entries of
+    each sub-layer's output, in training mode only, before it is added to the
+    residual stream ("residual dropout", Vaswani et al. 2017).
     """
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int | None = None,
-                 norm_first: bool = True):
+                 norm_first: bool = True, dropout: float = 0.0):
         super().__init__()
         check_positive_int("d_model", d_model)
         d_ff = check_positive_int("d_ff", d_ff if d_ff is not None else 4 * d_model)
@@ -94,6 +98,8 @@ class TransformerBlock(nn.Module):
         self.linear2 = nn.Linear(d_ff, d_model)
         self.norm1, self.norm2 = LayerNorm(d_model), LayerNorm(d_model)
         self.norm_first = norm_first
+        self.dropout = nn.Dropout(check_number("dropout", dropout, low=0, high=1,
+                                               high_open=True))
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
         """The same two-layer network at every position: ``(..., d_model)``."""
@@ -108,11 +114,11 @@ class TransformerBlock(nn.Module):
             raise ValueError(f"x must be (B, T, {d_model}), got {tuple(x.shape)}")
         if self.norm_first:
             attended, weights = self.self_attn(self.norm1(x), mask=mask)
-            x = x + attended  # residual connection
-            return x + self.feed_forward(self.norm2(x)), weights
+            x = x + self.dropout(attended)  # residual connection
+            return x + self.dropout(self.feed_forward(self.norm2(x))), weights
         attended, weights = self.self_attn(x, mask=mask)
-        x = self.norm1(x + attended)
-        return self.norm2(x + self.feed_forward(x)), weights
+        x = self.norm1(x + self.dropout(attended))
+        return self.norm2(x + self.dropout(self.feed_forward(x))), weights
 
 
 class TinyGPT(nn.Module):
@@ -122,10 +128,14 @@ class TinyGPT(nn.Module):
     :class:`TransformerBlock` s (pre-norm) -> :class:`LayerNorm` -> a linear
     head that scores each of the ``vocab_size`` tokens. Embeddings start small
     (normal, std 0.02, as in GPT-2). Inputs are at most ``context_len`` long.
+    ``dropout`` (default 0) applies to the embeddings' sum and inside every
+    block; ``tie_weights`` makes the head use the token embedding's ``(V, d)``
+    matrix, one parameter for both (as GPT-2 does).
     """
 
     def __init__(self, vocab_size: int, context_len: int, d_model: int = 32,
-                 num_heads: int = 2, num_layers: int = 2, d_ff: int | None = None):
+                 num_heads: int = 2, num_layers: int = 2, d_ff: int | None = None,
+                 dropout: float = 0.0, tie_weights: bool = False):
         super().__init__()
         self.context_len = check_positive_int("context_len", context_len)
         self.tok_emb = nn.Embedding(check_positive_int("vocab_size", vocab_size),
@@ -133,11 +143,15 @@ class TinyGPT(nn.Module):
         self.pos_emb = nn.Embedding(context_len, d_model)
         for emb in (self.tok_emb, self.pos_emb):
             nn.init.normal_(emb.weight, std=0.02)
+        self.dropout = nn.Dropout(check_number("dropout", dropout, low=0, high=1,
+                                               high_open=True))
         self.blocks = nn.ModuleList(
-            TransformerBlock(d_model, num_heads, d_ff) for _ in
+            TransformerBlock(d_model, num_heads, d_ff, dropout=dropout) for _ in
             range(check_positive_int("num_layers", num_layers)))
         self.norm = LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
+        if tie_weights:  # one (V, d) matrix reads tokens in and scores them out
+            self.head.weight = self.tok_emb.weight
         self.register_buffer("mask", causal_mask(context_len), persistent=False)
 
     def forward(self, ids: torch.Tensor, return_weights: bool = False):
@@ -154,7 +168,7 @@ class TinyGPT(nn.Module):
             raise ValueError(f"ids must have shape (B, T) with T <= "
                              f"{self.context_len}, got {tuple(ids.shape)}")
         T = ids.shape[1]
-        x = self.tok_emb(ids) + self.pos_emb.weight[:T]  # (B, T, d_model)
+        x = self.dropout(self.tok_emb(ids) + self.pos_emb.weight[:T])  # (B, T, d)
         all_weights = []
         for block in self.blocks:
             x, weights = block(x, mask=self.mask[:T, :T])  # (B, T, d), (B, h, T, T)
@@ -186,7 +200,8 @@ def generate(model: TinyGPT, ids: torch.Tensor, num_tokens: int,
             if not torch.isfinite(logits).all():
                 raise ValueError("the model's logits are not finite (NaN or inf)")
             logits = logits - logits.amax(dim=-1, keepdim=True)  # <= 0: no overflow
-            probs = torch.softmax(logits / temperature, dim=-1)  # (B, V)
+            t = max(temperature, torch.finfo(logits.dtype).tiny)  # never 0 in float32
+            probs = torch.softmax(logits / t, dim=-1)  # (B, V)
             next_id = torch.multinomial(probs, 1, generator=generator)  # (B, 1)
             ids = torch.cat([ids, next_id], dim=1)
             if stop_id is not None:

@@ -1,4 +1,5 @@
-"""Fixtures for the tests of the built book (run `make book` first; `make test` does)."""
+"""Fixtures for the tests of the built book (run `make book` first; `make test`
+does)."""
 
 from __future__ import annotations
 

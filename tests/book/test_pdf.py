@@ -1,5 +1,6 @@
 """The PDF: one book with every chapter, the glossary and bibliography, vector figures
-and nothing running off the page. Built here (after `make book`, it executes nothing)."""
+and nothing running off the page. Built here (after `make book`, it executes
+nothing)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ LATEX = ROOT / "_build" / "latex"
 def pdf() -> Path:
     for tool in ("xelatex", "latexmk", "xindy"):
         require_tool(tool, "the PDF")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    run = subprocess.run([str(jb), "build", ".", "--builder", "pdflatex", "-W", "-n",
-                          "--keep-going"], cwd=ROOT, capture_output=True, text=True)
+    # the command of `make pdf`
+    run = subprocess.run([sys.executable, "book/_ext/build.py", "--builder", "latex",
+                          "-W", "-n", "--keep-going"], cwd=ROOT, capture_output=True,
+                         text=True)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     path = LATEX / "introdl.pdf"
     assert path.exists()

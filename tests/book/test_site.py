@@ -1,4 +1,5 @@
-"""The built HTML site: every chapter executed, every figure present, no broken links."""
+"""The built HTML site: every chapter executed, every figure present, no broken
+links."""
 
 from __future__ import annotations
 
@@ -91,7 +92,8 @@ def test_every_chapter_has_an_execution_record():
 
     cache = get_cache(str(ROOT / "_build" / ".jupyter_cache"))
     uris = {Path(r.uri).resolve() for r in cache.list_cache_records()}
-    missing = [d for d in chapter_docnames() if (ROOT / f"{d}.md").resolve() not in uris]
+    missing = [d for d in chapter_docnames()
+               if (ROOT / f"{d}.md").resolve() not in uris]
     assert not missing
 
 

@@ -96,3 +96,30 @@ def test_one_thread_restores_the_thread_count():
     with one_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_the_chapters_descriptions_of_its_figures_hold():
+    """The alt texts and captions of the chapter describe the figures in words
+    ("about one order of magnitude", "roughly flat"); the settings are the
+    chapter's, so these are the figures the reader sees."""
+    norms = grad_norms_through_time(sigmas=(0.5, 1.0, 1.5), num_steps=50)
+    orders = {s: torch.tensor(v[50] / v[0]).log10().item() for s, v in norms.items()}
+    assert orders[0.5] < -10  # "by many orders of magnitude", on a straight line
+    assert -1.5 < orders[1.0] < -0.5  # "by about one order of magnitude"
+    assert 1.5 < orders[1.5] < 2.5  # "by about two orders of magnitude"
+    rising = norms[1.5]  # "slowly at first and faster in the earliest steps"
+    assert rising[10] / rising[0] < rising[50] / rising[40]
+    sigmoid = deep_net_grad_norms("sigmoid", depth=20)
+    relu = deep_net_grad_norms("relu", depth=20)
+    assert sigmoid[0] / sigmoid[-1] < 1e-6  # "many orders of magnitude smaller"
+    assert all(a < b for a, b in zip(sigmoid, sigmoid[1:]))  # "climbs steadily"
+    assert max(relu) / min(relu) < 10  # "roughly flat, within a factor of ten"
+
+
+@pytest.mark.slow
+def test_the_chapters_description_of_the_clipping_figure_holds():
+    runs = clipping_demo(max_norm=1.0)  # the chapter's run
+    wild, tame = runs["no clipping"], runs["clipped at 1"]
+    assert wild.grad_norm[0] > 100 and wild.train_loss[-1] > 1e6 * wild.train_loss[0]
+    assert max(tame.train_loss) < 1 and tame.train_loss[-1] < tame.train_loss[0]
+    assert max(tame.grad_norm) < 10  # "with clipping it stays below ten"

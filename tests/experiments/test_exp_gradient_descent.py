@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from introdl.experiments.gradient_descent import distinct_minima, train_solutions
+from introdl.experiments.gradient_descent import (
+    critical_point,
+    distinct_minima,
+    full_gradient_norm,
+    permute_hidden_units,
+    train_solutions,
+)
 from introdl.landscape import bumpy_loss, gradient_descent, mlp_loss, tiny_mlp
 
 
@@ -54,3 +60,75 @@ def test_distinct_minima_validates_its_arguments():
         distinct_minima([[0.0, 1.0]])
     centres, labels = distinct_minima(torch.tensor([[float("nan")], [0.0]]))
     assert labels.tolist() == [0, 1]  # a diverged run is a group of its own
+
+
+# --- what a slice hides: critical points, full gradients, relabelled units ----------
+
+def test_critical_point_finds_a_saddle_and_a_minimum_with_their_curvatures():
+    def saddle(w):  # x^2 - y^2 + x y / 2, a saddle at the origin
+        return w[0] ** 2 - w[1] ** 2 + 0.5 * w[0] * w[1]
+
+    point, curv = critical_point(saddle, torch.tensor([0.3, -0.2], dtype=torch.float64))
+    torch.testing.assert_close(point, torch.zeros(2, dtype=torch.float64))
+    expected = torch.linalg.eigvalsh(torch.tensor([[2.0, 0.5], [0.5, -2.0]],
+                                                  dtype=torch.float64))
+    torch.testing.assert_close(curv, expected)
+    assert curv[0] < 0 < curv[1]
+    def bowl(w):
+        return ((w - 1.5) ** 2).sum() + 0.1 * w.prod()
+
+    point, curv = critical_point(bowl, torch.zeros(3, dtype=torch.float64))
+    leaf = point.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(bowl(leaf), leaf)
+    assert grad.abs().max() < 1e-10 and (curv > 0).all()  # a minimum
+
+
+def test_critical_point_misuse():
+    f = lambda w: (w ** 2).sum()  # noqa: E731
+    with pytest.raises(ValueError, match="start must have 1"):
+        critical_point(f, torch.zeros(2, 2))
+    with pytest.raises(TypeError, match="start must have a floating"):
+        critical_point(f, torch.zeros(2, dtype=torch.long))
+    with pytest.raises(ValueError, match="num_steps must be > 0"):
+        critical_point(f, torch.zeros(2), num_steps=0)
+
+
+def test_full_gradient_norm_is_the_length_of_autograds_gradient():
+    X, y = _data(n=20, d=5, C=3)
+    theta = torch.randn(4 * 6 + 3 * 5, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(1))
+    leaf = theta.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(mlp_loss(leaf, X, y, 4, 3), leaf)
+    assert full_gradient_norm(theta, X, y, 4) == pytest.approx(grad.norm().item())
+    assert not theta.requires_grad  # the caller's tensor is left alone
+    with pytest.raises(TypeError, match="theta must be a torch.Tensor"):
+        full_gradient_norm(theta.tolist(), X, y, 4)
+
+
+def test_permuting_hidden_units_keeps_the_loss_and_can_be_undone():
+    X, y = _data(n=25, d=6, C=4)
+    H, d, C = 5, 6, 4
+    theta = torch.randn(H * (d + 1) + C * (H + 1), dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(2))
+    perm = [3, 0, 4, 1, 2]
+    moved = permute_hidden_units(theta, perm, in_features=d, num_classes=C)
+    assert not torch.allclose(moved, theta)  # another point of weight space ...
+    torch.testing.assert_close(mlp_loss(moved, X, y, H, C), mlp_loss(theta, X, y, H, C))
+    inverse = [perm.index(j) for j in range(H)]  # ... with the same loss
+    torch.testing.assert_close(permute_hidden_units(moved, inverse, d, C), theta)
+    W1 = theta[:H * d].view(H, d)
+    torch.testing.assert_close(moved[:H * d].view(H, d)[0], W1[3])  # unit 3 -> 0
+    identity = permute_hidden_units(theta, range(H), d, C)
+    torch.testing.assert_close(identity, theta)
+
+
+@pytest.mark.parametrize("perm, shape, match", [
+    ([0, 0, 1], None, "permutation"),
+    ([0, 2], None, "permutation"),
+    ([0, 1, 2], 10, r"got \[0, 1, 2\] and \(10,\)"),
+])
+def test_permute_hidden_units_misuse(perm, shape, match):
+    H, d, C = 3, 2, 2
+    theta = torch.zeros(shape or H * (d + 1) + C * (H + 1))
+    with pytest.raises(ValueError, match=match):
+        permute_hidden_units(theta, perm, d, C)

@@ -95,5 +95,9 @@ def test_learned_features_beat_hand_designed_ones():
     assert learned.test_accuracy > 0.9
     assert learned.history.num_epochs == 8
     assert learned.model[0].weight.shape == (12, 64)
+    raw = res["raw pixels"]  # a linear classifier on the 64 pixels
+    assert list(res) == ["hand-designed", "learned", "raw pixels"]
+    assert len(raw.model) == 1 and raw.model[0].weight.shape == (10, 64)
+    assert raw.test_accuracy > hand.test_accuracy  # the hand features lose information
     with pytest.raises(ValueError, match="num_epochs"):
         compare_features(data, num_epochs=0)

@@ -10,9 +10,10 @@ from introdl.experiments.overfitting import (
     DigitsSizeCurve,
     capacity_curve,
     digits_size_curve,
+    double_descent_curve,
     polynomial_size_curve,
 )
-from introdl.polynomial import noisy_sine
+from introdl.polynomial import noisy_sine, polynomial_features
 
 
 def test_capacity_curve_tells_the_story():
@@ -71,3 +72,31 @@ def test_digits_size_curve_subsets_are_the_first_examples():
     a = digits_size_curve(split.train, split.test, [30], hidden_size=8, num_steps=2)
     b = digits_size_curve(small.train, small.test, [30], hidden_size=8, num_steps=2)
     assert a.train_loss == b.train_loss and a.test_loss == b.test_loss
+
+
+def test_digits_size_curve_counts_the_weights():
+    split = load_digits(n_train=30)
+    c = digits_size_curve(split.train, split.test, [30], hidden_size=8, num_steps=1)
+    assert c.num_weights == 64 * 8 + 8 + 8 * 10 + 10
+
+
+def test_double_descent_curve_peaks_at_the_threshold_and_descends_again():
+    train, test = noisy_sine(15, grid=True), noisy_sine(500, seed=1)
+    degrees = list(range(15)) + [16, 20, 40, 100, 200]
+    c = double_descent_curve(train, test, degrees)
+    assert isinstance(c, CapacityCurve) and c.degrees == degrees
+    peak = c.degrees[int(np.argmax(c.test_mse))]
+    assert 12 <= peak <= 15  # at the interpolation threshold (15 weights)
+    assert all(e < 1e-20 for d, e in zip(degrees, c.train_mse) if d >= 14)
+    beyond = [e for d, e in zip(degrees, c.test_mse) if d >= 40]
+    assert max(beyond) < 0.05 * max(c.test_mse)  # the second descent
+    below = capacity_curve(train, test, range(14))  # the same fits below it
+    np.testing.assert_allclose(c.test_mse[:14], below.test_mse, rtol=1e-6)
+
+
+def test_double_descent_curve_takes_other_features():
+    train, test = noisy_sine(15, grid=True), noisy_sine(200, seed=1)
+    powers = double_descent_curve(train, test, [3, 100], features=polynomial_features)
+    legendre = double_descent_curve(train, test, [3, 100])
+    assert powers.test_mse[0] == pytest.approx(legendre.test_mse[0], rel=1e-6)
+    assert powers.test_mse[1] > 100 * legendre.test_mse[1]  # the basis matters past it

@@ -58,3 +58,30 @@ def test_pronoun_statistics():
     only_women = pronoun_statistics(iter(["emma runs to the park and she eats ."]))
     assert only_women["sentence starts with a woman's name"] == 1.0
     assert math.isnan(only_women["sentence starts with a man's name"])  # no such case
+
+
+def test_the_chapters_descriptions_of_the_corpus_hold():
+    """The alt texts of the chapter describe its corpus figures in words."""
+    from collections import Counter
+
+    from introdl import corpus
+    from introdl.text import tokenize
+
+    sentences = corpus.generate_sentences(2000, seed=0)  # the chapter's corpus
+    counts = Counter(len(tokenize(s)) for s in sentences)
+    lengths = sorted(counts)
+    gaps = [(a, b) for a, b in zip(lengths, lengths[1:]) if b - a > 1]
+    assert len(gaps) == 1  # "a smaller, separate group, with a gap before it"
+    short = [n for n in lengths if n <= gaps[0][0]]
+    long = [n for n in lengths if n >= gaps[0][1]]
+    assert sum(counts[n] for n in short) > 2 * sum(counts[n] for n in long)
+    assert 1.6 < (sum(long) / len(long)) / (sum(short) / len(short)) < 2.4  # "twice"
+    p_she = list(pronoun_statistics(sentences).values())
+    assert 0.4 < p_she[0] < 0.6  # "about one half" given only "and"
+    assert sorted(p_she[1:]) == [0.0, 1.0]  # the name decides
+
+
+@pytest.mark.slow
+def test_the_chapters_echo_run_reaches_perfect_accuracy():
+    results = train_echo_models(MODELS, delay=2, hidden_size=16, num_epochs=12, seed=0)
+    assert results["recurrent"].val_accuracy > 0.99  # "(nearly) perfect accuracy"

@@ -2,8 +2,10 @@
 
 import math
 
-from introdl.experiments.learning_rates import LRSweep
-from introdl.figures.learning_rates import plot_lr_sweeps
+import pytest
+
+from introdl.experiments.learning_rates import LRSweep, ScheduleRuns
+from introdl.figures.learning_rates import plot_lr_sweeps, plot_schedules
 from introdl.figures.style import new_figure
 from introdl.training import History
 
@@ -33,3 +35,29 @@ def test_a_new_figure_when_no_axes_are_given():
     fig = plot_lr_sweeps(_sweeps(), cap=1.0)
     assert len(fig.axes) == 2
     assert max(fig.axes[1].lines[0].get_ydata()) == 1.0
+
+
+def _runs(lr):
+    hs = [History(val_loss=[1.0, 0.5]), History(val_loss=[0.8, 0.3])]
+    return ScheduleRuns(lr, [0, 1], {"constant": hs, "decay": hs[::-1]},
+                        {"constant": [lr] * 4, "decay": [lr, lr, lr / 2, lr / 4]})
+
+
+def test_schedules_figure_has_one_panel_per_run_and_a_curve_per_schedule():
+    fig, axes = new_figure(ncols=3)
+    assert plot_schedules([_runs(0.1), _runs(0.3)], axes=axes) is fig
+    assert [len(ax.lines) for ax in axes] == [2, 2, 2]
+    assert list(axes[0].lines[1].get_ydata()) == [1, 1, 0.5, 0.25]  # lr / peak
+    assert list(axes[1].lines[0].get_ydata()) == [0.9, 0.4]  # the mean of the seeds
+    assert list(axes[1].lines[0].get_xdata()) == [1, 2]
+    assert axes[2].get_title() == "peak learning rate 0.3"
+    assert axes[1].lines[1].get_color() == axes[0].lines[1].get_color()
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["constant", "decay"]
+
+
+def test_schedules_figure_checks_its_arguments():
+    assert len(plot_schedules([_runs(0.1)]).axes) == 2
+    with pytest.raises(ValueError, match="at least one"):
+        plot_schedules([])
+    with pytest.raises(ValueError, match="must hold 2 axes"):
+        plot_schedules([_runs(0.1)], axes=new_figure(ncols=3)[1])

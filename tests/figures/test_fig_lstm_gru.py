@@ -14,15 +14,21 @@ from introdl.figures.style import new_figure
 from introdl.gated import LSTMGates
 
 
-def test_recall_plot_one_curve_per_kind_plus_chance():
-    results = RecallResult([2, 4], {"RNN": [1.0, 0.3], "GRU": [1.0, 1.0]}, {},
-                           {"RNN": 10, "GRU": 30}, {})
-    fig, ax = new_figure()
-    assert plot_recall_vs_delay(results, ax=ax) is fig
-    assert ax.get_xlabel().startswith("delay") and len(ax.lines) == 3
-    assert ax.lines[0].get_label() == "RNN (10 parameters)"
-    assert list(ax.lines[2].get_ydata()) == [0.25, 0.25]  # chance
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["2", "4"]
+def test_recall_plot_accuracy_and_epochs_one_curve_per_network():
+    results = RecallResult([2, 4], {"RNN": [1.0, 0.3], "GRU": [1.0, 1.0]},
+                           {"RNN": [3, 8], "GRU": [2, 5]}, {"RNN": 10, "GRU": 30},
+                           {}, {})
+    fig, axes = new_figure(ncols=2)
+    assert plot_recall_vs_delay(results, axes=axes) is fig
+    acc, epochs = axes
+    assert acc.get_xlabel().startswith("delay") and len(acc.lines) == 3
+    assert list(acc.lines[2].get_ydata()) == [0.25, 0.25]  # chance
+    assert list(epochs.lines[1].get_ydata()) == [2, 5] and len(epochs.lines) == 2
+    assert [t.get_text() for t in acc.get_xticklabels()] == ["2", "4"]
+    assert acc.lines[0].get_linestyle() != acc.lines[1].get_linestyle()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["RNN (10 parameters)", "GRU (30 parameters)"]
+    assert len(plot_recall_vs_delay(results).axes) == 2
 
 
 def test_gate_heatmaps_on_given_axes():

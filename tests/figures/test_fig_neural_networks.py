@@ -9,7 +9,7 @@ def test_draw_network_labels_and_validation():
     fig = draw_network([3, 4, 2], weight_names=["$W^{(1)}$", "$W^{(2)}$"],
                        layer_names=["in", "hidden", "out"])
     texts = {t.get_text() for t in fig.axes[0].texts}
-    assert {"$x_3$", "$z^{(1)}_4$", r"$\hat{y}_2$", "$W^{(2)}$", "hidden"} <= texts
+    assert {"$x_3$", "$h^{(1)}_4$", r"$\hat{y}_2$", "$W^{(2)}$", "hidden"} <= texts
     assert len(fig.axes[0].patches) == 9 + 3 * 4 + 4 * 2  # nodes and arrows
     with pytest.raises(ValueError, match="sizes"):
         draw_network([3])

@@ -3,8 +3,14 @@
 import matplotlib.figure
 import pytest
 
+from introdl.experiments.transformers import StreamScale
 from introdl.figures.style import new_figure
-from introdl.figures.transformers import draw_gpt, draw_transformer_block, plot_mask
+from introdl.figures.transformers import (
+    draw_gpt,
+    draw_transformer_block,
+    plot_mask,
+    plot_stream_scale,
+)
 from introdl.transformer import causal_mask
 
 
@@ -34,3 +40,16 @@ def test_plot_mask_dark_where_allowed():
     assert image.shape == (4, 4) and image[3, 0] == 1 and image[0, 3] == 0
     assert [t.get_text() for t in ax.get_xticklabels()] == list("abcd")
     assert len(plot_mask(causal_mask(3)).axes) == 1
+
+
+def test_plot_stream_scale_one_curve_per_arrangement_against_depth():
+    scale = StreamScale([1.0, 1.2, 1.5], [1.0, 1.0, 1.0])
+    fig, ax = new_figure()
+    assert plot_stream_scale(scale, ax=ax) is fig
+    assert len(ax.lines) == 2
+    assert list(ax.lines[0].get_xdata()) == [0, 1, 2]
+    assert list(ax.lines[0].get_ydata()) == [1.0, 1.2, 1.5]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].startswith("pre-norm") and labels[1].startswith("post-norm")
+    assert ax.get_ylim()[0] == 0
+    assert len(plot_stream_scale(scale).axes) == 1

@@ -88,9 +88,10 @@ class ReversalRun:
 def train_reversal(seq_len: int = 8, vocab_size: int = 10, n_train: int = 2000,
                    num_epochs: int = 8, d_model: int = 32, pos_scale: float = 2.0,
                    lr: float = 1e-2, seed: int = 0) -> ReversalRun:
-    """Train :class:`OneLayerAttention` to reverse sequences (:func:`reversal_task`)
-    with :func:`fit` (Adam, mini-batches of 100); keep its attention on 500 test
-    sequences before and after training."""
+    """Train :class:`~introdl.attention.OneLayerAttention` to reverse sequences
+    (:func:`~introdl.tasks.reversal_task`) with :func:`~introdl.training.fit`
+    (Adam, mini-batches of 100); keep its attention on 500 test sequences before
+    and after training."""
     X, y = reversal_task(n_train, seq_len, vocab_size, seed=seed)
     X_test, y_test = reversal_task(500, seq_len, vocab_size, seed=seed + 1)
     with torch.random.fork_rng(devices=[]):  # PyTorch's own initialisation, seeded

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from introdl.checks import check_positive_int, check_tensor
+from introdl.init import calculate_gain, kaiming_normal_
 from introdl.rnn import RNN, LastStateModel, rnn_step, scaled_orthogonal
 from introdl.tasks import first_value_recall
 from introdl.training import History, fit, one_thread
@@ -105,7 +106,8 @@ def deep_net_grad_norms(activation: str, *, depth: int = 20, width: int = 64,
 
     ``depth`` linear layers of ``width`` units, each followed by
     ``activation`` (``"sigmoid"`` or ``"relu"``) except the last, with He
-    initialisation (normal, ``std = sqrt(2 / width)``) and zero biases; the
+    initialisation (:func:`introdl.init.kaiming_normal_`, normal with
+    ``std = sqrt(2 / width)``) and zero biases; the
     loss is the mean squared error on random inputs and targets.
 
     Returns:
@@ -120,7 +122,7 @@ def deep_net_grad_norms(activation: str, *, depth: int = 20, width: int = 64,
     layers = []
     for _ in range(depth):
         linear = nn.Linear(width, width)
-        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu", generator=g)
+        kaiming_normal_(linear.weight, calculate_gain("relu"), generator=g)
         nn.init.zeros_(linear.bias)
         layers += [linear, acts[activation]()]
     net = nn.Sequential(*layers[:-1])

@@ -135,19 +135,21 @@ class FeatureRun:
 def compare_features(data, num_features: int = 12, num_epochs: int = 25,
                      lr: float = 0.02, weight_decay: float = 2e-3,
                      seed: int = 0) -> dict[str, FeatureRun]:
-    """Train the hand-designed and the learned classifier on the same data.
+    """Train the hand-designed and the learned classifier on the same data, and,
+    as a baseline, a linear classifier on the raw pixels.
 
-    Both have ``num_features`` first-layer detectors followed by a ReLU and a
-    linear classifier; both are trained with :func:`introdl.training.fit`
-    (Adam with a small L2 penalty ``weight_decay``, mini-batches of 64) on
-    ``data.train``.
+    The first two have ``num_features`` first-layer detectors followed by a
+    ReLU and a linear classifier; all three are trained with
+    :func:`introdl.training.fit` (Adam with a small L2 penalty ``weight_decay``,
+    mini-batches of 64) on ``data.train``.
 
     Args:
         data: a :class:`introdl.data.Split` of the digits.
         num_features: the learned network's hidden size; the hand-designed
             model always has the 12 detectors of :func:`hand_designed_detectors`.
     Returns:
-        ``{"hand-designed": run, "learned": run}``, two :class:`FeatureRun`.
+        ``{"hand-designed": run, "learned": run, "raw pixels": run}``, three
+        :class:`FeatureRun`.
     """
     check_positive_int("num_features", num_features)
     check_positive_int("num_epochs", num_epochs)
@@ -158,6 +160,8 @@ def compare_features(data, num_features: int = 12, num_epochs: int = 25,
             D, generator=torch.Generator().manual_seed(seed)),
         "learned": dense_network([64, num_features, 10],
                                  generator=torch.Generator().manual_seed(seed)),
+        "raw pixels": dense_network([64, 10],
+                                    generator=torch.Generator().manual_seed(seed)),
     }
     results = {}
     for name, model in models.items():

@@ -1,6 +1,6 @@
 """Experiments of the chapter "Learning rates and adaptive methods": recording
-every parameter along a training run (to compare optimizers step by step) and
-sweeping the learning rate."""
+every parameter along a training run (to compare optimizers step by step),
+sweeping the learning rate, and training with learning-rate schedules."""
 
 import math
 from collections.abc import Callable, Iterable
@@ -10,11 +10,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from introdl.checks import check_positive_int
+from introdl.checks import check_number, check_positive_int
 from introdl.optim import Optimizer
-from introdl.training import History, fit
+from introdl.schedules import Scheduler
+from introdl.training import History, accuracy, fit
 
-__all__ = ["parameter_trajectory", "LRSweep", "sweep_learning_rates"]
+__all__ = ["parameter_trajectory", "LRSweep", "sweep_learning_rates",
+           "scheduled_lrs", "ScheduleRuns", "compare_schedules"]
 
 
 def parameter_trajectory(model: nn.Module, optimizer, loss_fn: Callable,
@@ -77,3 +79,77 @@ def sweep_learning_rates(make_model: Callable[[], nn.Module],
             num_epochs=num_epochs, batch_size=batch_size,
             generator=torch.Generator().manual_seed(seed)))
     return sweep
+
+
+def scheduled_lrs(optimizer, scheduler, num_steps: int) -> list[float]:
+    """The learning rate of the first parameter group at steps ``0, ...,
+    num_steps - 1`` of ``scheduler`` (ours or ``torch.optim.lr_scheduler``'s),
+    read with ``get_last_lr()``. Each step is an optimizer step on no gradient
+    (which changes no weight) followed by ``scheduler.step()``."""
+    lrs = []
+    for _ in range(check_positive_int("num_steps", num_steps)):
+        lrs.append(scheduler.get_last_lr()[0])
+        optimizer.step()  # torch warns if a scheduler steps before its optimizer
+        scheduler.step()
+    return lrs
+
+
+@dataclass
+class ScheduleRuns:
+    """Runs with a peak learning rate ``lr`` and several schedules:
+    ``histories[name][k]`` is the run of schedule ``name`` from ``seeds[k]``,
+    and ``lrs[name][t]`` the learning rate of its step ``t``."""
+
+    lr: float
+    seeds: list[int]
+    histories: dict[str, list[History]]
+    lrs: dict[str, list[float]]
+
+    def mean_final(self, name: str, what: str = "val_loss") -> float:
+        """The last epoch's ``what`` (a list of :class:`History`, e.g.
+        ``"val_metric"``), averaged over the seeds of schedule ``name``."""
+        finals = [getattr(h, what)[-1] for h in self.histories[name]]
+        return sum(finals) / len(finals)
+
+    def mean_curve(self, name: str, what: str = "val_loss") -> list[float]:
+        """``what`` per epoch, averaged over the seeds of schedule ``name``."""
+        curves = [getattr(h, what) for h in self.histories[name]]
+        return [sum(values) / len(values) for values in zip(*curves)]
+
+
+def compare_schedules(make_model: Callable[[int], nn.Module],
+                      train_data: tuple[torch.Tensor, torch.Tensor],
+                      val_data: tuple[torch.Tensor, torch.Tensor],
+                      optimizer: Callable[..., Optimizer], lr: float,
+                      schedules: dict[str, Callable[[int], float] | None], *,
+                      num_epochs: int, batch_size: int,
+                      seeds: Iterable[int] = (0,), **hyper) -> ScheduleRuns:
+    """Train ``make_model(seed)`` with cross-entropy for each schedule and seed.
+
+    ``optimizer(params, lr=lr, **hyper)`` is stepped once per mini-batch, and
+    so is a :class:`~introdl.schedules.Scheduler` with the schedule's factor
+    (``None``: a constant learning rate). The seed also orders the
+    mini-batches, so the runs of one seed differ only in their schedule.
+    Accuracy is recorded as the metric.
+    """
+    check_number("lr", lr, low=0, low_open=True)
+    n = len(train_data[0])
+    num_steps = check_positive_int("num_epochs", num_epochs) * math.ceil(
+        n / check_positive_int("batch_size", batch_size))
+    runs = ScheduleRuns(lr, list(seeds), {}, {})
+    if not runs.seeds:
+        raise ValueError("seeds must hold at least one seed, got none")
+    for name, factor in schedules.items():
+        runs.lrs[name] = [lr * (1.0 if factor is None else factor(t))
+                          for t in range(num_steps)]
+        runs.histories[name] = []
+        for seed in runs.seeds:
+            model = make_model(seed)
+            opt = optimizer(model.parameters(), lr=lr, **hyper)
+            scheduler = None if factor is None else Scheduler(opt, factor)
+            runs.histories[name].append(fit(
+                model, train_data, val_data, loss_fn=F.cross_entropy,
+                optimizer=opt, num_epochs=num_epochs, batch_size=batch_size,
+                metric=accuracy, scheduler=scheduler,
+                generator=torch.Generator().manual_seed(seed)))
+    return runs

@@ -1,8 +1,9 @@
 """Experiments of the chapter "Overfitting": training and test error as the
-capacity (the degree of a polynomial) grows, and as the training set grows,
-for polynomials and for a small network on the digits."""
+capacity (the degree of a polynomial) grows, up to and past the interpolation
+threshold (double descent), and as the training set grows, for polynomials and
+for a small network on the digits."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -10,11 +11,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from introdl.losses import mse
-from introdl.polynomial import fit_polynomial, noisy_sine, predict_polynomial
+from introdl.polynomial import (
+    fit_polynomial,
+    legendre_features,
+    min_norm_least_squares,
+    noisy_sine,
+    predict_polynomial,
+)
 from introdl.training import accuracy, evaluate, fit
 
-__all__ = ["CapacityCurve", "capacity_curve", "PolynomialSizeCurve",
-           "polynomial_size_curve", "DigitsSizeCurve", "digits_size_curve"]
+__all__ = ["CapacityCurve", "capacity_curve", "double_descent_curve",
+           "PolynomialSizeCurve", "polynomial_size_curve", "DigitsSizeCurve",
+           "digits_size_curve"]
 
 
 @dataclass
@@ -36,6 +44,23 @@ def capacity_curve(train: tuple[torch.Tensor, torch.Tensor],
         w = fit_polynomial(*train, degree, l2)  # (degree + 1,)
         curve.train_mse.append(mse(predict_polynomial(w, train[0]), train[1]).item())
         curve.test_mse.append(mse(predict_polynomial(w, test[0]), test[1]).item())
+    return curve
+
+
+def double_descent_curve(train: tuple[torch.Tensor, torch.Tensor],
+                         test: tuple[torch.Tensor, torch.Tensor],
+                         degrees: Iterable[int],
+                         features: Callable[[torch.Tensor, int], torch.Tensor]
+                         = legendre_features) -> CapacityCurve:
+    """Like :func:`capacity_curve`, but each degree gets the minimum-norm
+    least-squares weights on ``features(x, degree)`` (Legendre polynomials by
+    default), so degrees at and past ``n - 1`` interpolate the ``n`` training
+    points with the smallest weights that do."""
+    curve = CapacityCurve(list(degrees))
+    for degree in curve.degrees:
+        w = min_norm_least_squares(features(train[0], degree), train[1])  # (d + 1,)
+        for (x, y), errors in ((train, curve.train_mse), (test, curve.test_mse)):
+            errors.append(mse(features(x, degree) @ w, y).item())
     return curve
 
 
@@ -72,6 +97,7 @@ class DigitsSizeCurve:
     test_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
+    num_weights: int = 0  # of the network
 
 
 def digits_size_curve(train: tuple[torch.Tensor, torch.Tensor],
@@ -91,6 +117,7 @@ def digits_size_curve(train: tuple[torch.Tensor, torch.Tensor],
             torch.manual_seed(seed)
             model = nn.Sequential(nn.Linear(64, hidden_size), nn.ReLU(),
                                   nn.Linear(hidden_size, 10))
+        curve.num_weights = sum(p.numel() for p in model.parameters())
         subset = train[0][:n], train[1][:n]
         fit(model, subset, loss_fn=F.cross_entropy, num_epochs=num_steps,  # full batch
             optimizer=torch.optim.Adam(model.parameters(), lr=lr),

@@ -14,7 +14,8 @@ __all__ = ["digits_mlp", "train_digits"]
 
 def digits_mlp(hidden_size: int = 256, p: float = 0.0, seed: int = 0) -> nn.Sequential:
     """An over-sized network for the digits: ``64 -> H -> H -> 10`` with ReLU
-    and a :class:`Dropout` of probability ``p`` after each hidden layer.
+    and a :class:`~introdl.regularization.Dropout` of probability ``p`` after
+    each hidden layer.
 
     The weights come from ``seed`` (PyTorch's global random state is left as it
     was) and the dropout masks from a generator seeded with ``seed``, so a run

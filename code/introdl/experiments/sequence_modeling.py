@@ -33,9 +33,9 @@ def train_echo_models(models: dict[str, Callable[[int, int, int], nn.Module]], *
                       n_train: int = 512, seq_len: int = 20,
                       seed: int = 0) -> dict[str, EchoRun]:
     """Train each model of ``models`` (name -> class, called as ``cls(4,
-    hidden_size, 4)``) on :func:`delayed_echo` with 4 symbols, with ``fit`` and
-    Adam. Every model starts from the same seed, and the seeding leaves torch's
-    global random state as it was."""
+    hidden_size, 4)``) on :func:`~introdl.tasks.delayed_echo` with 4 symbols,
+    with ``fit`` and Adam. Every model starts from the same seed, and the
+    seeding leaves torch's global random state as it was."""
     train = delayed_echo(n_train, seq_len, delay, seed=seed)
     val = delayed_echo(256, seq_len, delay, seed=seed + 1)
     results = {}

@@ -1,13 +1,17 @@
-"""Figures of the chapter "Backpropagation": a computational graph of Values, and
-the error of finite differences against the step."""
+"""Figures of the chapter "Backpropagation": a computational graph of Values, the
+error of finite differences against the step, and the scale of the signal
+through a deep network for several initialisation rules."""
+
+from collections.abc import Mapping
 
 import torch
 
 from introdl.autograd import Value
+from introdl.experiments.backpropagation import DepthSignal
 from introdl.figures import diagrams
-from introdl.figures.style import PALETTE, new_figure
+from introdl.figures.style import LINESTYLES, PALETTE, new_figure
 
-__all__ = ["draw_graph", "plot_finite_difference_errors"]
+__all__ = ["draw_graph", "plot_finite_difference_errors", "plot_init_comparison"]
 
 
 def _layout(root: Value):
@@ -98,4 +102,45 @@ def plot_finite_difference_errors(hs, errors, *, ax=None):
     ax.set(xlabel="step $h$", ylabel="largest error",
            ylim=(errors.min().item() / 10, errors.max().item() * 10))
     ax.legend(loc="upper center")
+    return fig
+
+
+def plot_init_comparison(demo: Mapping[str, Mapping[str, DepthSignal]], *, axes=None):
+    """The scale of the signal through a deep network, by layer, for several
+    initialisation rules: one column per activation, the forward signal (the
+    standard deviation of each layer's outputs) on top and the backward signal
+    (that of the gradient with respect to them) below.
+
+    Args:
+        demo: activation -> rule name -> :class:`DepthSignal`, as
+            :func:`~introdl.experiments.backpropagation.init_comparison` returns.
+        axes: a ``(2, len(demo))`` array of axes to draw on; a new figure if
+            ``None``.
+    Returns:
+        The ``Figure``.
+    """
+    if not demo:
+        raise ValueError("demo must hold at least one activation")
+    if axes is None:
+        _, axes = new_figure(ncols=len(demo), nrows=2, height=5.8, squeeze=False,
+                             sharey="row")
+    if getattr(axes, "shape", None) != (2, len(demo)):
+        raise ValueError(f"axes must be a (2, {len(demo)}) array of axes, got "
+                         f"{getattr(axes, 'shape', type(axes).__name__)}")
+    for col, (activation, runs) in enumerate(demo.items()):
+        top, bottom = axes[0, col], axes[1, col]
+        for i, (name, signal) in enumerate(runs.items()):
+            layers = range(1, len(signal.forward_std) + 1)
+            style = {"color": PALETTE[i % len(PALETTE)],
+                     "linestyle": LINESTYLES[i % len(LINESTYLES)], "label": name}
+            top.plot(layers, signal.forward_std, **style)
+            bottom.plot(layers, signal.backward_std, **style)
+        top.set(title={"relu": "ReLU"}.get(activation, activation), yscale="log")
+        bottom.set(xlabel="layer $k$", yscale="log")
+        if col == 0:
+            top.set_ylabel("std of the outputs $h^{(k)}$")
+            bottom.set_ylabel(r"std of $\partial J / \partial h^{(k)}$")
+    fig = axes[0, 0].figure
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8)
     return fig

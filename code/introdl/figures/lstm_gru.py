@@ -102,25 +102,38 @@ def draw_gru_cell():
     return fig
 
 
-def plot_recall_vs_delay(results: RecallResult, chance: float = 0.25, *, ax=None):
-    """Validation accuracy against the delay, one curve per kind of network
-    (the output of :func:`~introdl.experiments.lstm_gru.recall_vs_delay`); a
-    dotted line marks chance. Returns the Figure."""
-    curves = {f"{kind} ({results.params[kind]:,} parameters)": acc
-              for kind, acc in results.accuracy.items()}
-    fig = plot_curves(curves, x=results.delays, ax=ax, xlabel="delay $T$ (steps)",
-                      ylabel="validation accuracy")
-    ax = fig.axes[0] if ax is None else ax
-    for line, marker, size in zip(ax.lines, "os^D", (7, 6, 4, 4)):
-        line.set_marker(marker)  # distinct markers: the curves may overlap
-        line.set_markersize(size)
-    ax.axhline(chance, color="#888888", linestyle=":", linewidth=1.2)
-    ax.text(results.delays[0], chance + 0.02, "chance", color="#666666", fontsize=8)
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(results.delays, labels=[str(d) for d in results.delays])
-    ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower left")
-    return fig
+def plot_recall_vs_delay(results: RecallResult, chance: float = 0.25, *,
+                         axes=None):
+    """Two panels against the delay, one curve per network (the output of
+    :func:`~introdl.experiments.lstm_gru.recall_vs_delay`): the validation
+    accuracy, with a dotted line at chance, and the number of epochs trained
+    (a run stops once it has solved the task). Each network has its own
+    marker and line style, since curves at 100 % overlap. ``axes``: two axes
+    to draw on (default: a new figure). Returns the Figure."""
+    if axes is None:
+        _, axes = new_figure(ncols=2, height=3.4)
+    for ax, values, ylabel in ((axes[0], results.accuracy, "validation accuracy"),
+                               (axes[1], results.epochs, "epochs trained")):
+        plot_curves(values, x=results.delays, ax=ax, xlabel="delay $D$ (steps)",
+                    ylabel=ylabel)
+        styles = zip("osD^v", (8, 6, 5, 4, 4),
+                     ("-", "--", "-.", (0, (4, 1, 1, 1, 1, 1)), "-"))
+        for line, (marker, size, dash) in zip(ax.lines, styles):
+            line.set(marker=marker, markersize=size, linestyle=dash)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(results.delays, labels=[str(d) for d in results.delays])
+        ax.get_legend().remove()
+    axes[0].axhline(chance, color="#888888", linestyle=":", linewidth=1.2)
+    axes[0].text(results.delays[0], chance + 0.02, "chance", color="#666666",
+                 fontsize=8)
+    axes[0].set_ylim(0, 1.05)
+    axes[1].set_ylim(0, max(max(e) for e in results.epochs.values()) + 1)
+    axes[1].yaxis.get_major_locator().set_params(integer=True)
+    labels = [f"{name} ({results.params[name]:,} parameters)"
+              for name in results.accuracy]
+    axes[0].figure.legend(axes[0].lines[:len(labels)], labels,
+                          loc="outside lower center", ncols=2, fontsize=8)
+    return axes[0].figure
 
 
 def plot_lstm_gates(gates: LSTMGates, *, axes=None):

@@ -59,7 +59,7 @@ def draw_network(sizes: Sequence[int], *, ax=None,
         ax: axes to draw on; a new diagram if ``None``.
         layer_names: a caption under each layer ("inputs", "hidden", ...).
         weight_names: a label over each set of connections, e.g. ``"$W^{(1)}$"``.
-        node_labels: write ``x_i``, ``z^{(k)}_i`` and ``y_hat_i`` in the nodes.
+        node_labels: write ``x_i``, ``h^{(k)}_i`` and ``y_hat_i`` in the nodes.
     Returns:
         The ``Figure``.
     """
@@ -91,7 +91,7 @@ def draw_network(sizes: Sequence[int], *, ax=None,
             label = ""
             if node_labels:
                 label = (f"$x_{i}$" if k == 0 else rf"$\hat{{y}}_{i}$" if k == last
-                         else f"$z^{{({k})}}_{i}$")
+                         else f"$h^{{({k})}}_{i}$")
             diagrams.node(ax, (x, y), label, kind=kind, radius=r,
                           fontsize=9 if k in (0, last) else 8)
         if layer_names:

@@ -1,6 +1,8 @@
 """Figures of the chapter "Overfitting": polynomial fits, training and test
-error against capacity, and the generalization gap against the training-set
-size."""
+error against capacity (up to and past the interpolation threshold), and the
+generalization gap against the training-set size."""
+
+from collections.abc import Callable
 
 import torch
 
@@ -8,7 +10,8 @@ from introdl.experiments.overfitting import CapacityCurve
 from introdl.figures.style import PALETTE, new_figure
 from introdl.polynomial import predict_polynomial, true_function
 
-__all__ = ["plot_fits", "plot_capacity_curve", "plot_gap_vs_size"]
+__all__ = ["plot_fits", "plot_capacity_curve", "plot_double_descent",
+           "plot_interpolants", "plot_gap_vs_size"]
 
 
 def plot_fits(train, fits: dict, *, axes=None, noise: float | None = None,
@@ -87,6 +90,78 @@ def plot_capacity_curve(curve: CapacityCurve, *, ax=None, noise: float | None = 
            yscale="log", xlim=(d[0] - 0.5, d[-1] + 0.5))
     ax.set_ylim(bottom=ymin)
     ax.legend(loc="lower left")
+    return ax.figure
+
+
+def plot_double_descent(curve: CapacityCurve, num_train: int, *, ax=None,
+                        noise: float | None = None, ymin: float = 1e-4):
+    """Training and test MSE against the number of weights ``degree + 1`` (both
+    axes logarithmic), with the interpolation threshold (as many weights as
+    training points, ``num_train``) marked and the regimes on either side named.
+
+    Args:
+        curve: from :func:`~introdl.experiments.overfitting.double_descent_curve`.
+        noise: if given, draw the noise level ``noise**2``.
+        ymin: bottom of the axis; training errors below it (about 0 once the
+            fit interpolates) are drawn on it.
+    Returns:
+        The ``Figure``.
+    """
+    if num_train < 1:
+        raise ValueError(f"num_train must be >= 1, got {num_train!r}")
+    if ax is None:
+        _, ax = new_figure(height=3.2)
+    p = [d + 1 for d in curve.degrees]
+    ax.axvspan(num_train, max(p) * 1.5, color=PALETTE[4], alpha=0.10, linewidth=0)
+    ax.plot(p, [max(v, ymin) for v in curve.train_mse], marker="o", markersize=3,
+            color=PALETTE[0], linestyle="--", label="training error")
+    ax.plot(p, curve.test_mse, marker="s", markersize=3, color=PALETTE[1],
+            linestyle="-", label="test error")
+    if noise is not None:
+        ax.axhline(noise ** 2, color="#666666", linestyle=":", linewidth=1.2,
+                   label=r"noise level $\sigma^2$")
+    ax.axvline(num_train, color="black", linestyle="-.", linewidth=1)
+    ax.annotate(f"interpolation threshold\n({num_train} weights = {num_train} points)",
+                (num_train, 0.14), xycoords=("data", "axes fraction"),
+                xytext=(5, 0), textcoords="offset points", fontsize=8, va="center")
+    for shift, text in ((-5, "classical"), (5, "over-parameterized")):
+        ax.annotate(text, (num_train, 0.98), xycoords=("data", "axes fraction"),
+                    xytext=(shift, 0), textcoords="offset points", va="top",
+                    ha="right" if shift < 0 else "left", fontsize=8, style="italic")
+    ax.set(xscale="log", yscale="log", xlabel="number of weights $d + 1$",
+           ylabel="mean squared error", xlim=(min(p) * 0.9, max(p) * 1.1))
+    ax.set_ylim(bottom=ymin)
+    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.38), fontsize=8)
+    return ax.figure
+
+
+def plot_interpolants(train, predictions: dict[str, Callable], *, ax=None,
+                      noise: float | None = None, ylim=(-2.2, 2.9)):
+    """Several fitted curves over the same training points, on one axes.
+
+    Args:
+        train: pair ``(x, y)`` of training points.
+        predictions: label -> a function that maps ``x`` ``(m,)`` to ``(m,)``.
+        noise: if given, shade ``sin(pi x) +- noise`` around the true curve.
+    Returns:
+        The ``Figure``.
+    """
+    if ax is None:
+        _, ax = new_figure(height=3.2)
+    grid = torch.linspace(-1, 1, 600, dtype=torch.float64)
+    truth = true_function(grid)
+    if noise is not None:
+        ax.fill_between(grid, truth - noise, truth + noise, color=PALETTE[2],
+                        alpha=0.12, linewidth=0)
+    ax.plot(grid, truth, color=PALETTE[2], linestyle=":", label=r"$\sin(\pi x)$")
+    for i, (label, predict) in enumerate(predictions.items()):
+        ax.plot(grid, predict(grid), color=PALETTE[(1, 3, 4, 5)[i % 4]],
+                linestyle=("--", "-", "-.", (0, (5, 1)))[i % 4], label=label,
+                linewidth=1.4)
+    ax.scatter(*train, s=16, color=PALETTE[0], edgecolors="black", linewidths=0.4,
+               zorder=3, label="training points")
+    ax.set(xlabel="$x$", ylabel="$y$", ylim=ylim)
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     return ax.figure
 
 

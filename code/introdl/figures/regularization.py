@@ -36,8 +36,9 @@ def draw_dropout(p: float = 0.5, seed: int = 3, *, ax=None):
     that two dropout masks leave during two training steps (dropped hidden
     units crossed out, their connections gone).
 
-    The masks over the hidden units are drawn with :func:`dropout_mask` from
-    ``seed``. Returns the ``Figure``.
+    The masks over the hidden units are drawn with
+    :func:`~introdl.regularization.dropout_mask` from ``seed``. Returns the
+    ``Figure``.
     """
     sizes = [3, 5, 5, 2]
     gen = torch.Generator().manual_seed(seed)

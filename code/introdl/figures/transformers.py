@@ -7,10 +7,11 @@ import matplotlib.patches as mpatches
 import torch
 
 from introdl.checks import check_positive_int
+from introdl.experiments.transformers import StreamScale
 from introdl.figures import diagrams
-from introdl.figures.style import PALETTE, plot_heatmap
+from introdl.figures.style import PALETTE, new_figure, plot_heatmap
 
-__all__ = ["draw_transformer_block", "draw_gpt", "plot_mask"]
+__all__ = ["draw_transformer_block", "draw_gpt", "plot_mask", "plot_stream_scale"]
 
 
 def draw_transformer_block(*, ax=None):
@@ -98,3 +99,21 @@ def plot_mask(mask: torch.Tensor, tokens: Sequence[str] | None = None, *, ax=Non
     ax.tick_params(which="minor", length=0)
     ax.set_aspect("equal")
     return fig
+
+
+def plot_stream_scale(scale: StreamScale, *, ax=None):
+    """The root mean square of the residual stream against the number of
+    blocks passed (0 = the input), for a pre-norm and a post-norm stack, from
+    :func:`~introdl.experiments.transformers.residual_stream_scale`. Draws on
+    ``ax`` if given. Returns the ``Figure``."""
+    if ax is None:
+        _, ax = new_figure(height=2.8)
+    depth = range(len(scale.pre_norm))
+    ax.plot(depth, scale.pre_norm, marker="o", markersize=3,
+            label="pre-norm: x + F(LN(x))")
+    ax.plot(depth, scale.post_norm, marker="s", markersize=3,
+            label="post-norm: LN(x + F(x))")
+    ax.set(xlabel="blocks passed", ylabel="RMS of the residual stream",
+           ylim=(0, 1.1 * max(scale.pre_norm + scale.post_norm)))
+    ax.legend(loc="lower right")
+    return ax.figure
