@@ -106,7 +106,7 @@ class ScheduleRuns:
     lrs: dict[str, list[float]]
 
     def mean_final(self, name: str, what: str = "val_loss") -> float:
-        """The last epoch's ``what`` (a list of :class:`History`, e.g.
+        """The last epoch's ``what`` (a list of :class:`~introdl.training.History`, e.g.
         ``"val_metric"``), averaged over the seeds of schedule ``name``."""
         finals = [getattr(h, what)[-1] for h in self.histories[name]]
         return sum(finals) / len(finals)

@@ -112,7 +112,8 @@ def plot_init_comparison(demo: Mapping[str, Mapping[str, DepthSignal]], *, axes=
     (that of the gradient with respect to them) below.
 
     Args:
-        demo: activation -> rule name -> :class:`DepthSignal`, as
+        demo: activation -> rule name ->
+            :class:`~introdl.experiments.backpropagation.DepthSignal`, as
             :func:`~introdl.experiments.backpropagation.init_comparison` returns.
         axes: a ``(2, len(demo))`` array of axes to draw on; a new figure if
             ``None``.
