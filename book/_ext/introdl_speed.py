@@ -281,6 +281,4 @@ def setup(app):
     app.add_css_file(ICON_CSS)
     app.connect("html-page-context", lazy_images)
     app.connect("build-finished", write_icon_font)
-    # Pages are written in one process: a build that wrote pages in forked
-    # processes (each with its own KaTeX server) once ended with no page written.
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
