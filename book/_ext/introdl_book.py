@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import posixpath
 import re
 from importlib import metadata
 from pathlib import Path
@@ -324,8 +325,16 @@ def _figure_entries(app, fromdoc):
                         del ref["refid"]
                     elif ref.get("refuri", "").startswith("#"):
                         ref["refuri"] = page + ref["refuri"]
+                    elif _relative(ref.get("refuri", "")):  # another chapter
+                        ref["refuri"] = posixpath.normpath(posixpath.join(
+                            posixpath.dirname(page), ref["refuri"]))
                 number = ".".join(map(str, numbers[ids[0]]))
                 yield number, title, page + "#" + ids[0], figure
+
+
+def _relative(uri: str) -> bool:
+    """A link relative to the page it is on (not external, not absolute)."""
+    return bool(uri) and "://" not in uri and not uri.startswith(("/", "mailto:"))
 
 
 def _toc_order(env):

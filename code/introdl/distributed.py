@@ -7,7 +7,7 @@ The book's digits model trained by several processes with
 
     python -m torch.distributed.run --nproc_per_node 2 \\
         --master_addr 127.0.0.1 --master_port 29511 \\
-        -m introdl.distributed --out-dir /tmp/ddp
+        -m introdl.distributed --out-dir ddp-run
 
 (or give the path of this file instead of ``-m introdl.distributed``). Every
 process writes ``rank<r>.pt`` into ``--out-dir``: its final weights and the
