@@ -215,3 +215,28 @@ def test_learning_rates_of_the_networks_are_the_best_of_the_search():
         assert at_32[name][0.005][0] < 0.6 and at_32[name][0.04][0] > 0.95
     for lr in rates:  # no single rate solves the task for all four
         assert min(at_32[name][lr][0] for name in NETWORKS) < 0.9
+
+
+@pytest.mark.slow
+def test_the_chapters_run_is_as_its_text_describes():
+    """The words of the chapter about its figure and its gates (the numbers
+    themselves are glued from the run)."""
+    r = recall_vs_delay(delays=(8, 16, 32), seed=0)  # the chapter's run
+    acc = r.accuracy
+    default, ortho = acc["RNN, default start"], acc["RNN, orthogonal start"]
+    assert min(default[:2]) > 0.99 and default[2] < 0.4  # fails only at 32
+    assert min(ortho + r.accuracy["LSTM"] + r.accuracy["GRU"]) > 0.99
+    assert r.epochs["RNN, default start"][1:] == [8, 8]  # "the full 8 epochs"
+    for name, epochs in r.epochs.items():
+        assert epochs == sorted(epochs), name  # grows with the delay
+        assert r.epochs["RNN, orthogonal start"][2] <= epochs[2]  # "the fewest"
+    X, _ = first_symbol_recall(256, delay=32, noise_std=2.0, seed=1)
+    lstm, start = r.models["LSTM"].rnn, r.initial["LSTM"].rnn
+    memory = memory_units(lstm, X)
+    before, after = lstm_gate_means(start, X, memory), lstm_gate_means(lstm, X, memory)
+    assert 0.94 < before.forget_noise < 0.96 and before.input_symbol < 0.06
+    assert after.forget_noise > 0.99 > before.forget_noise  # pushed towards 1
+    assert after.input_symbol > 4 * before.input_symbol  # opened at the symbol
+    assert after.input_noise > 2 * before.input_noise  # and during the noise
+    assert 1 < after.input_symbol / after.input_noise < 3  # favoured, not exclusive
+    assert lstm_gate_means(lstm, X).forget_noise < after.forget_noise  # others forget

@@ -148,7 +148,7 @@ def plot_interpolants(train, predictions: dict[str, Callable], *, ax=None,
     """
     if ax is None:
         _, ax = new_figure(height=3.2)
-    grid = torch.linspace(-1, 1, 600, dtype=torch.float64)
+    grid = torch.linspace(-1, 1, 400, dtype=torch.float64)
     truth = true_function(grid)
     if noise is not None:
         ax.fill_between(grid, truth - noise, truth + noise, color=PALETTE[2],
