@@ -351,9 +351,10 @@ def test_self_attention_rejects_bad_sizes(kwargs, error, name):
 @pytest.mark.parametrize("x, error, message", [
     ([[1.0] * 4], TypeError, "x must be a torch.Tensor"),
     (torch.ones(2, 3, 4, dtype=torch.long), TypeError, "x must have a floating"),
-    (torch.tensor(1.0), ValueError, r"x must be \(\.\.\., L, d_model=4\), got \(\)"),
-    (torch.ones(4), ValueError, r"got \(4,\)"),
-    (torch.ones(2, 3, 5), ValueError, r"got \(2, 3, 5\)"),
+    (torch.tensor(1.0), ValueError,
+     r"x must have 2 or 3 dimension\(s\), got shape \(\)"),
+    (torch.ones(4), ValueError, r"got shape \(4,\)"),
+    (torch.ones(2, 3, 5), ValueError, r"x must have size 4 in its last dimension"),
 ])
 def test_self_attention_rejects_bad_inputs(x, error, message):
     with pytest.raises(error, match=message):
@@ -507,10 +508,13 @@ def test_one_layer_attention_rejects_bad_settings(kwargs, error, name):
 
 
 @pytest.mark.parametrize("X, error, message", [
-    (torch.zeros(3, 4), TypeError, "X must hold integer token ids"),
-    (torch.zeros(3, 4, dtype=torch.bool), TypeError, "X must hold integer token ids"),
-    (torch.zeros(4, dtype=torch.long), ValueError, r"X must be \(B, 4\), got \(4,\)"),
-    (torch.zeros(3, 5, dtype=torch.long), ValueError, r"got \(3, 5\)"),
+    (torch.zeros(3, 4), TypeError, "X must have dtype torch.int64 or torch.int32"),
+    (torch.zeros(3, 4, dtype=torch.bool), TypeError,
+     "X must have dtype torch.int64 or torch.int32"),
+    (torch.zeros(4, dtype=torch.long), ValueError,
+     r"X must have 2 dimension\(s\), got shape \(4,\)"),
+    (torch.zeros(3, 5, dtype=torch.long), ValueError,
+     r"last dimension, got shape \(3, 5\)"),
     ([[0, 1, 2, 3]], TypeError, "X must be a torch.Tensor"),
 ])
 def test_one_layer_attention_rejects_bad_inputs(X, error, message):

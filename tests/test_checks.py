@@ -9,6 +9,7 @@ from introdl.checks import (
     check_number,
     check_positive_int,
     check_same_shape,
+    check_scalar,
     check_tensor,
 )
 
@@ -21,6 +22,37 @@ def test_check_tensor_returns_the_tensor_and_names_a_wrong_type():
     with pytest.raises(TypeError, match=r"x must have a floating-point dtype, got "
                                         r"torch.int64"):
         check_tensor("x", torch.zeros(2, dtype=torch.long), floating=True)
+
+
+def test_check_tensor_options_name_what_was_expected():
+    x = torch.zeros(4, 3)
+    assert check_tensor("x", x, floating=True, ndim=(2,), shape=(4, 3), last_dim=3,
+                        dtype=torch.float32) is x
+    with pytest.raises(ValueError, match=r"x must have 1 dimension\(s\), got shape "
+                                         r"\(4, 3\)"):
+        check_tensor("x", x, ndim=(1,))
+    with pytest.raises(ValueError, match=r"x must have shape \(3, 4\), got \(4, 3\)"):
+        check_tensor("x", x, shape=torch.Size([3, 4]))
+    with pytest.raises(ValueError, match=r"x must have size 4 in its last dimension, "
+                                         r"got shape \(4, 3\)"):
+        check_tensor("x", x, last_dim=4)
+    with pytest.raises(ValueError, match=r"got shape \(\)"):
+        check_tensor("x", torch.tensor(1.0), last_dim=1)  # a 0-d tensor has none
+    with pytest.raises(TypeError, match=r"x must have dtype torch.float64, got "
+                                        r"torch.float32"):
+        check_tensor("x", x, dtype=torch.float64)
+
+
+def test_check_scalar_takes_a_number_or_a_0d_tensor():
+    w0 = torch.tensor(0.5, requires_grad=True)
+    assert check_scalar("w0", w0) is w0  # the tensor itself: gradients flow
+    assert check_scalar("w0", 2) == 2.0
+    with pytest.raises(ValueError, match=r"w0 must have 0 dimension\(s\)"):
+        check_scalar("w0", torch.zeros(1))
+    with pytest.raises(TypeError, match=r"w0 must be a real number, got str"):
+        check_scalar("w0", "0.5")
+    with pytest.raises(ValueError, match=r"w0 must lie in"):
+        check_scalar("w0", float("nan"))
 
 
 def test_check_ndim_names_the_shape():

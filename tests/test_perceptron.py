@@ -47,8 +47,8 @@ def test_gradients_flow_to_weights_and_bias():
 
 
 def test_wrong_weight_length_names_both_shapes():
-    with pytest.raises(ValueError,
-                       match=r"w has shape \(2,\) but X has shape \(5, 3\)"):
+    with pytest.raises(ValueError, match=r"X must have size 2 in its last "
+                                         r"dimension, got shape \(5, 3\)"):
         perceptron(torch.randn(5, 3), torch.randn(2), 0.0)
 
 
@@ -124,15 +124,20 @@ def test_default_activation_is_the_sigmoid():
     (None, torch.randn(2), 0.0, TypeError, "X must be a torch.Tensor, got NoneType"),
     (torch.randn(3, 2), [1.0, 2.0], 0.0, TypeError, "w must be a torch.Tensor"),
     (torch.randn(3, 2), None, 0.0, TypeError, "w must be a torch.Tensor"),
-    (torch.tensor([[1, 2]]), torch.randn(2), 0.0, TypeError, "X must have a floating"),
+    (torch.tensor([[1, 2]]), torch.randn(2), 0.0, TypeError,
+     "X must have dtype torch.float32, got torch.int64"),
+    (torch.randn(1, 2), torch.tensor([1, 2]), 0.0, TypeError, "w must have a floating"),
     (torch.randn(3, 2), torch.randn(2), None, TypeError, "w0 must be a real number"),
     (torch.randn(3, 2), torch.randn(2), "0", TypeError, "w0 must be a real number"),
     (torch.randn(3, 2), torch.randn(2), float("nan"), ValueError, "w0 must lie"),
-    (torch.tensor(1.0), torch.randn(1), 0.0, ValueError, r"X has shape \(\)"),
-    (torch.tensor(1.0), torch.tensor(1.0), 0.0, ValueError, "w has shape"),
-    (torch.randn(3, 2), torch.randn(2), torch.zeros(1), ValueError, "0-d w0"),
+    (torch.tensor(1.0), torch.randn(1), 0.0, ValueError,
+     r"X must have 1 or 2 dimension\(s\), got shape \(\)"),
+    (torch.randn(3), torch.tensor(1.0), 0.0, ValueError,
+     r"w must have 1 dimension\(s\), got shape \(\)"),
+    (torch.randn(3, 2), torch.randn(2), torch.zeros(1), ValueError,
+     r"w0 must have 0 dimension\(s\), got shape \(1,\)"),
     (torch.randn(3, 2), torch.randn(2, dtype=torch.float64), 0.0, TypeError,
-     "w has dtype torch.float64 but X has dtype torch.float32"),
+     "X must have dtype torch.float64, got torch.float32"),
 ])
 def test_bad_arguments_name_the_argument(X, w, w0, error, match):
     with pytest.raises(error, match=match):
@@ -163,15 +168,17 @@ def test_linear_stack_takes_generators_and_tuples():
 @pytest.mark.parametrize("weights, biases, error, match", [
     ([], [], ValueError, "non-empty"),
     ((w for w in []), [], ValueError, "non-empty"),
-    ([torch.randn(3, 2)], [torch.randn(2)], ValueError, r"weights\[0\]"),
-    ([torch.randn(3)], [torch.randn(3)], ValueError, r"weights\[0\] \(3,\)"),
+    ([torch.randn(3, 2)], [torch.randn(2)], ValueError,
+     r"biases\[0\] must have shape \(3,\), got \(2,\)"),
+    ([torch.randn(3)], [torch.randn(3)], ValueError,
+     r"weights\[0\] must have 2 dimension\(s\), got shape \(3,\)"),
     ([torch.randn(3, 2).tolist()], [torch.randn(3)], TypeError,
      r"weights\[0\] must be"),
     ([torch.randn(3, 2)], [None], TypeError, r"biases\[0\] must be a torch.Tensor"),
     ([torch.randn(3, 2), torch.randn(2, 4)], [torch.randn(3), torch.randn(2)],
-     ValueError, r"weights\[1\] \(2, 4\)"),
+     ValueError, r"weights\[1\] must have shape \(2, 3\), got \(2, 4\)"),
     ([torch.randn(3, 2), torch.randn(2, 3)], [torch.randn(3), torch.randn(3)],
-     ValueError, r"biases\[1\] \(3,\)"),
+     ValueError, r"biases\[1\] must have shape \(2,\), got \(3,\)"),
 ])
 def test_linear_stack_misuse(weights, biases, error, match):
     with pytest.raises(error, match=match):
@@ -228,7 +235,8 @@ def test_perceptron_module_misuse():
     with pytest.raises(TypeError, match="d must be an int"):
         Perceptron(2.0)
     model = Perceptron(3)
-    with pytest.raises(ValueError, match=r"X has shape \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"X must have size 3 in its last "
+                                         r"dimension, got shape \(4, 2\)"):
         model(torch.randn(4, 2))
     with pytest.raises(TypeError, match="X must be a torch.Tensor"):
         model([[1.0, 2.0, 3.0]])

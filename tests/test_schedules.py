@@ -200,8 +200,10 @@ def test_schedule_properties(t, n, low, start):
     (lambda: linear_warmup(1, 10, start_factor=2.0), ValueError, "start_factor"),
     (lambda: linear_warmup(1, 10, end_factor=1.5), ValueError, "end_factor"),
     (lambda: warmup_cosine(-1, 5, 10), ValueError, "t must be >= 0"),
-    (lambda: warmup_cosine(1, 10, 10), ValueError, "warmup_steps must be < num_steps"),
-    (lambda: warmup_cosine(1, 0, 10), ValueError, "warmup_steps must be > 0"),
+    (lambda: warmup_cosine(1, 10, 10), ValueError,
+     r"warmup_steps must lie in \[1, 10\), got 10"),
+    (lambda: warmup_cosine(1, 0, 10), ValueError,
+     r"warmup_steps must lie in \[1, 10\), got 0"),
     (lambda: warmup_cosine(1, 5, None), TypeError, "num_steps must be an int"),
 ])
 def test_bad_arguments_are_refused(call, error, match):

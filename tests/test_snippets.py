@@ -10,6 +10,7 @@ pasting the blocks, in order, into one file.
 Run ``python tests/test_snippets.py`` for the whole list with each verdict.
 """
 
+import ast
 import builtins
 import dis
 import re
@@ -151,6 +152,133 @@ def test_a_snippet_with_an_unshown_helper_is_caught():
     assert "_hidden" in run_in_order([fake])["x:f"]
     fake = Snippet("book/x", PREAMBLE, "g", "def g(x: Missing) -> int:\n    return 1\n")
     assert run_in_order([fake])["x:g"].startswith("NameError")
+
+
+# -- Checks must not drown the idea -------------------------------------------------
+# In every shown function the logic lines outnumber the argument-check lines. A check
+# is a call of a ``check_*`` helper, an ``if`` whose body only raises, a ``raise`` or
+# an ``assert``; logic is every other statement line. Signature, docstring, comments
+# and blank lines count as neither.
+
+#: Shown functions whose checks may outnumber their logic, each with its reason.
+#: (Check helpers themselves, ``check_*``, are not counted: checking is their job.)
+CHECK_HEAVY: dict[str, str] = {}
+
+
+def _is_check(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Raise):  # an abstract method's raise is its behaviour
+        return "NotImplementedError" not in ast.unparse(node)
+    if isinstance(node, ast.Assert):
+        return True
+    if isinstance(node, ast.If) and not node.orelse:
+        return all(isinstance(b, ast.Raise) for b in node.body)
+    # a call of a check helper, bare or assigned back to the name it checks
+    # (``x = check_tensor("x", x)``); ``self.lr = check_number("lr", lr)`` stores
+    # the value elsewhere, so it is logic (the line would be there without the check)
+    value = getattr(node, "value", None)
+    if not (isinstance(value, ast.Call) and getattr(
+            value.func, "id", getattr(value.func, "attr", "")).startswith("check_")):
+        return False
+    if isinstance(node, ast.Expr):
+        return True
+    targets = {t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)}
+    return bool(targets & {a.id for a in value.args if isinstance(a, ast.Name)})
+
+
+def check_and_logic_lines(function: ast.FunctionDef, source: str) -> tuple[int, int]:
+    """(check lines, logic lines) of ``function``'s body in ``source``."""
+    lines = source.splitlines()
+    check, logic = set(), set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            span = set(range(node.lineno, node.end_lineno + 1))
+            if _is_check(node):
+                check.update(span)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                   ast.ClassDef)):
+                logic.add(node.lineno)  # a nested helper: its own lines are logic
+                visit(node.body)
+            else:
+                blocks = [getattr(node, f, []) for f in
+                          ("body", "orelse", "finalbody", "handlers")]
+                blocks = [b for b in blocks if isinstance(b, list) and b]
+                if not blocks:
+                    logic.update(span)
+                    continue
+                first = min(b[0].lineno for b in blocks)
+                logic.update(range(node.lineno, first))  # the header
+                for block in blocks:
+                    visit([s for h in block for s in h.body]
+                          if isinstance(block[0], ast.ExceptHandler) else block)
+
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(
+            getattr(body[0], "value", None), ast.Constant):
+        body = body[1:]  # the docstring
+    visit(body)
+
+    def code(n: int) -> bool:
+        text = lines[n - 1].strip()
+        return bool(text) and not text.startswith("#")
+
+    return (sum(map(code, check)), sum(map(code, logic - check)))
+
+
+def _functions(nodes: list[ast.stmt], owner: str = ""):
+    """``(qualified name, node)`` of the functions and methods in ``nodes``."""
+    for node in nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield owner + node.name, node
+        elif isinstance(node, ast.ClassDef):
+            yield from _functions(node.body, f"{owner}{node.name}.")
+
+
+def shown_functions() -> dict[str, tuple[int, int]]:
+    """``chapter:qualified name`` -> (check lines, logic lines), for every function
+    and method the book shows (methods of shown classes included)."""
+    counts = {}
+    for item in snippets():
+        source = textwrap.dedent(item.source)
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for name, node in _functions(tree.body):
+            if node.name.lstrip("_").startswith("check"):
+                continue  # a check helper: checking is its logic
+            key = f"{Path(item.chapter).name}:{name}"
+            counts[key] = check_and_logic_lines(node, source)
+    return counts
+
+
+def test_logic_lines_outnumber_check_lines_in_every_shown_function():
+    counts = shown_functions()
+    assert len(counts) >= 100
+    heavy = {name: c for name, c in counts.items()
+             if c[0] >= c[1] and c[0] and name not in CHECK_HEAVY}
+    assert heavy == {}, "(check lines, logic lines) of functions whose checks " \
+        "drown the idea: shorten the checks"
+    assert all(reason.strip() for reason in CHECK_HEAVY.values())
+
+
+def test_the_line_counter_tells_checks_from_logic():
+    source = textwrap.dedent('''
+        def f(x, n):
+            """Doc."""
+            check_tensor("x", x)
+            n = check_positive_int("n", n)
+            if x.ndim != 2:
+                raise ValueError(
+                    "x must be 2-d")
+            # a comment
+            for _ in range(n):
+                x = x + 1
+            self.n = check_positive_int("n", n)
+            return x
+    ''')
+    function = ast.parse(source).body[0]
+    assert check_and_logic_lines(function, source) == (5, 4)
 
 
 if __name__ == "__main__":

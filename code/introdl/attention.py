@@ -121,12 +121,9 @@ class SelfAttention(nn.Module):
         self.W_v = nn.Linear(d_model, d_v, bias=bias)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
-        """``x``: ``(..., L, d_model)`` -> ``(output (..., L, d_v),
-        weights (..., L, L))``; ``mask`` as in :func:`scaled_dot_product_attention`."""
-        check_tensor("x", x, floating=True)
-        if x.ndim < 2 or x.shape[-1] != self.W_q.in_features:
-            raise ValueError(f"x must be (..., L, d_model={self.W_q.in_features}), "
-                             f"got {tuple(x.shape)}")
+        """``x``: ``([B,] L, d_model)`` -> ``(output ([B,] L, d_v),
+        weights ([B,] L, L))``; ``mask`` as in :func:`scaled_dot_product_attention`."""
+        check_tensor("x", x, floating=True, ndim=(2, 3), last_dim=self.W_q.in_features)
         q, k, v = self.W_q(x), self.W_k(x), self.W_v(x)  # (..., L, d_k|d_k|d_v)
         return scaled_dot_product_attention(q, k, v, mask)
 
@@ -220,10 +217,8 @@ class OneLayerAttention(nn.Module):
     def forward(self, X: torch.Tensor, return_weights: bool = False):
         """``X``: ``(B, L)`` token ids -> logits ``(B, L, vocab_size)``, and
         the attention weights ``(B, L, L)`` if ``return_weights``."""
-        if check_tensor("X", X).dtype not in (torch.int64, torch.int32):
-            raise TypeError(f"X must hold integer token ids, got dtype {X.dtype}")
-        if X.ndim != 2 or X.shape[1] != len(self.pe):
-            raise ValueError(f"X must be (B, {len(self.pe)}), got {tuple(X.shape)}")
+        check_tensor("X", X, ndim=(2,), last_dim=len(self.pe),
+                     dtype=(torch.int64, torch.int32))  # token ids
         x = self.embedding(X) + self.pe  # (B, L, d_model)
         h, weights = self.attention(x)  # (B, L, d_model), (B, L, L)
         logits = self.readout(h)  # (B, L, V)

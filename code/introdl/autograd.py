@@ -46,14 +46,13 @@ class Value:
                  op: str = "", label: str = ""):
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             raise TypeError(f"data must be a real number, got {type(data).__name__}")
-        parents, local_grads = tuple(parents), tuple(local_grads)
-        if len(parents) != len(local_grads) or not all(
-                isinstance(p, Value) for p in parents):
-            raise ValueError(f"parents must be Values, one per local gradient, got "
-                             f"{parents} and {local_grads}")
-        self.data, self.grad = float(data), 0.0
-        self.parents, self.local_grads = parents, local_grads
-        self.op, self.label = op, label
+        self.data = float(data)
+        self.grad = 0.0  # dL/d(this value), filled in by backward()
+        self.parents = tuple(parents)  # the Values this one was computed from
+        self.local_grads = tuple(local_grads)  # d(this)/d(parent), one per parent
+        if len(self.parents) != len(self.local_grads):
+            raise ValueError("a Value needs one local gradient per parent")
+        self.op, self.label = op, label  # for drawing the graph
 
     def __repr__(self) -> str:
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g})"
@@ -78,9 +77,7 @@ class Value:
         return Value(q, (self, other), (1.0 / other.data, -q / other.data), "/")
 
     def __pow__(self, k):
-        if isinstance(k, Value):
-            raise TypeError("the exponent of ** must be a number, got a Value")
-        k = check_number("exponent", k)
+        k = check_number("exponent", k)  # a number, not a Value
         out = self.data ** k
         if isinstance(out, complex):
             raise ValueError(f"{self.data} ** {k} is not a real number")
@@ -115,9 +112,8 @@ class Value:
         return Value(e, (self,), (e,), "exp")  # (e^x)' = e^x
 
     def log(self):
-        if not self.data > 0:
-            raise ValueError(f"log needs a positive number, got {self.data}")
-        return Value(math.log(self.data), (self,), (1.0 / self.data,), "log")
+        x = check_number("log's input", self.data, low=0, low_open=True)
+        return Value(math.log(x), (self,), (1.0 / x,), "log")
 
     def tanh(self):
         t = math.tanh(self.data)

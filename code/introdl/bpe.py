@@ -40,7 +40,8 @@ def split_words(text: str) -> list[str]:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     first, *rest = text.split(" ")
-    return [w for w in [first, *(" " + w for w in rest)] if w]
+    pieces = [first, *(" " + w for w in rest)]  # each space joins the word after it
+    return [w for w in pieces if w]  # no empty piece (from "", or two spaces)
 
 
 def count_pairs(words: dict[tuple[int, ...], int]) -> dict[tuple[int, int], int]:

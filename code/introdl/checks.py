@@ -9,16 +9,38 @@ import numbers
 
 import torch
 
-__all__ = ["check_tensor", "check_ndim", "check_number", "check_positive_int",
-           "check_same_shape"]
+__all__ = ["check_tensor", "check_ndim", "check_number", "check_scalar",
+           "check_positive_int", "check_same_shape"]
 
 
-def check_tensor(name: str, value, *, floating: bool = False) -> torch.Tensor:
-    """Return ``value`` if it is a tensor, else raise ``TypeError`` naming it."""
+def check_tensor(name: str, value, *, floating: bool = False,
+                 ndim: tuple[int, ...] | None = None, shape=None,
+                 last_dim: int | None = None,
+                 dtype: torch.dtype | tuple[torch.dtype, ...] | None = None
+                 ) -> torch.Tensor:
+    """Return ``value`` if it is a tensor, else raise ``TypeError`` naming it.
+
+    Optionally also require a floating-point dtype, a number of dimensions among
+    ``ndim``, the exact ``shape``, the size ``last_dim`` of the last dimension or
+    the ``dtype`` (or one of a tuple of dtypes); ``ValueError`` for a wrong shape,
+    ``TypeError`` for a wrong dtype.
+    """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if floating and not value.is_floating_point():
         raise TypeError(f"{name} must have a floating-point dtype, got {value.dtype}")
+    if ndim is not None:
+        check_ndim(name, value, ndim)
+    if shape is not None and value.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, "
+                         f"got {tuple(value.shape)}")
+    if last_dim is not None and value.shape[-1:] != (last_dim,):
+        raise ValueError(f"{name} must have size {last_dim} in its last dimension, "
+                         f"got shape {tuple(value.shape)}")
+    dtypes = dtype if isinstance(dtype, tuple) else (dtype,)
+    if dtype is not None and value.dtype not in dtypes:
+        raise TypeError(f"{name} must have dtype {' or '.join(map(str, dtypes))}, "
+                        f"got {value.dtype}")
     return value
 
 
@@ -56,6 +78,13 @@ def check_number(
         interval += f"{high if high is not None else 'inf'}{hi}"
         raise ValueError(f"{name} must lie in {interval}, got {value}")
     return value
+
+
+def check_scalar(name: str, value):
+    """Return ``value`` if it is a real number (not NaN) or a 0-d tensor."""
+    if isinstance(value, torch.Tensor):
+        return check_tensor(name, value, ndim=(0,))
+    return check_number(name, value)
 
 
 def check_positive_int(name: str, value, *, allow_zero: bool = False) -> int:

@@ -234,7 +234,7 @@ class LSTM(nn.Module):
         return LSTMGates(*(torch.stack(g, dim=1) for g in zip(*trace)))
 
     def _run(self, x: torch.Tensor, state, trace: list | None = None):
-        h, c = self._initial(x, state)  # (B, H) each
+        h, c = self._check_inputs(x, state)  # (B, H) each
         bias = self.bias_ih_l0 + self.bias_hh_l0  # (4H,)
         xz = x @ self.weight_ih_l0.T + bias  # (B, T, 4H), every step at once
         hs = []
@@ -246,27 +246,21 @@ class LSTM(nn.Module):
                 trace.append(gates)
         return torch.stack(hs, dim=1), (h, c)  # (B, T, H)
 
-    def _initial(self, x: torch.Tensor, state) -> tuple[torch.Tensor, torch.Tensor]:
+    def _check_inputs(self, x: torch.Tensor, state
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """Check ``x`` and ``state``; the initial ``(h, c)``, each ``(B, H)``."""
-        if (check_tensor("x", x, floating=True).ndim != 3
-                or x.shape[2] != self.input_size or x.dtype != self.weight_ih_l0.dtype):
-            raise ValueError(f"x must have shape (batch, T, input_size) with input_size"
-                             f"={self.input_size} and dtype {self.weight_ih_l0.dtype}, "
-                             f"got {tuple(x.shape)} {x.dtype}")
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got shape "
-                             f"{tuple(x.shape)}")
-        shape = (1, x.shape[0], self.hidden_size)
+        check_tensor("x", x, ndim=(3,), last_dim=self.input_size,
+                     dtype=self.weight_ih_l0.dtype)
+        check_positive_int("the number of time steps", x.shape[1])
+        shape = (1, x.shape[0], self.hidden_size)  # (layers, batch, hidden_size)
         if state is None:
             return x.new_zeros(shape[1:]), x.new_zeros(shape[1:])
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise TypeError(f"state must be a pair (h0, c0) or None, got "
                             f"{type(state).__name__}")
-        for name, t in zip(("h0", "c0"), state):
-            if check_tensor(name, t, floating=True).shape != shape:
-                raise ValueError(f"{name} must have shape {shape} (layers, batch, "
-                                 f"hidden_size), got {tuple(t.shape)}")
-        return state[0][0], state[1][0]
+        h0, c0 = check_tensor("h0", state[0], shape=shape), check_tensor(
+            "c0", state[1], shape=shape, dtype=state[0].dtype)
+        return h0[0], c0[0]
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, batch_first=True"
@@ -303,7 +297,7 @@ class GRU(nn.Module):
 
     def _run(self, x: torch.Tensor, h0: torch.Tensor | None,
              trace: list | None = None):
-        h = self._initial(x, h0)  # (B, H)
+        h = self._check_inputs(x, h0)  # (B, H)
         xa = x @ self.weight_ih_l0.T + self.bias_ih_l0  # (B, T, 3H)
         hs = []
         for a_t in xa.unbind(1):  # (B, 3H)
@@ -315,23 +309,16 @@ class GRU(nn.Module):
                 trace.append(gates)
         return torch.stack(hs, dim=1), h  # (B, T, H), (B, H)
 
-    def _initial(self, x: torch.Tensor, h0: torch.Tensor | None) -> torch.Tensor:
+    def _check_inputs(self, x: torch.Tensor, h0: torch.Tensor | None
+                      ) -> torch.Tensor:
         """Check ``x`` and ``h0``; the initial ``h`` ``(B, H)``."""
-        if (check_tensor("x", x, floating=True).ndim != 3
-                or x.shape[2] != self.input_size or x.dtype != self.weight_ih_l0.dtype):
-            raise ValueError(f"x must have shape (batch, T, input_size) with input_size"
-                             f"={self.input_size} and dtype {self.weight_ih_l0.dtype}, "
-                             f"got {tuple(x.shape)} {x.dtype}")
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got shape "
-                             f"{tuple(x.shape)}")
-        shape = (1, x.shape[0], self.hidden_size)
+        check_tensor("x", x, ndim=(3,), last_dim=self.input_size,
+                     dtype=self.weight_ih_l0.dtype)
+        check_positive_int("the number of time steps", x.shape[1])
+        shape = (1, x.shape[0], self.hidden_size)  # (layers, batch, hidden_size)
         if h0 is None:
             return x.new_zeros(shape[1:])
-        if check_tensor("h0", h0, floating=True).shape != shape:
-            raise ValueError(f"h0 must have shape {shape} (layers, batch, hidden_size)"
-                             f", got {tuple(h0.shape)}")
-        return h0[0]
+        return check_tensor("h0", h0, shape=shape, dtype=x.dtype)[0]
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, batch_first=True"

@@ -86,14 +86,14 @@ class PlaneLoss:
     hidden_size: int
 
     def __post_init__(self):
-        self.thetas = tuple(self.thetas)  # a list or a generator works too
-        if len(self.thetas) != 3:
-            raise ValueError(f"thetas must hold 3 vectors, got {len(self.thetas)}")
+        # three vectors, from a tuple, a list or a generator; Python says
+        # "expected 3" for another number
+        tA, tB, tC = self.thetas
+        self.thetas = (tA, tB, tC)
 
     def theta(self, ab: torch.Tensor) -> torch.Tensor:
         """Parameters at plane coordinates ``ab`` ``(..., 2)`` -> ``(..., P)``."""
-        if ab.shape[-1:] != (2,):
-            raise ValueError(f"ab must have shape (..., 2), got {tuple(ab.shape)}")
+        check_tensor("ab", ab, last_dim=2)
         tA, tB, tC = self.thetas
         return tA + ab[..., :1] * (tB - tA) + ab[..., 1:] * (tC - tA)
 

@@ -42,13 +42,7 @@ class Dense(nn.Module):
         self.bias = nn.Parameter((2 * bias - 1) * bound)  # (m_out,)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_tensor("X", X, floating=True)
-        if X.shape[-1:] != (self.in_features,):
-            got = X.shape[-1] if X.ndim else "a 0-d tensor"
-            raise ValueError(f"Dense expected {self.in_features} input features "
-                             f"(last dimension of X), got {got}")
-        if X.dtype != self.weight.dtype:
-            raise TypeError(f"X has dtype {X.dtype}, the weights {self.weight.dtype}")
+        check_tensor("X", X, last_dim=self.in_features, dtype=self.weight.dtype)
         Z = X @ self.weight.T + self.bias  # (..., m_out)
         return Z if self.activation is None else self.activation(Z)
 

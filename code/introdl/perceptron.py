@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from introdl.checks import check_number, check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_scalar, check_tensor
 
 __all__ = ["perceptron", "linear_stack_is_linear", "Perceptron",
            "linearly_separable_data", "xor_data"]
@@ -29,16 +29,11 @@ def perceptron(
     0-d tensor; ``g`` defaults to ``torch.sigmoid``. Returns ``(n,)`` or ``()``.
     Raises ``TypeError`` for non-tensors, ``ValueError`` for other shapes.
     """
-    check_tensor("X", X, floating=True)
-    check_tensor("w", w, floating=True)
-    if not isinstance(w0, torch.Tensor):
-        check_number("w0", w0)
-    if X.ndim not in (1, 2) or w.shape != X.shape[-1:] or getattr(w0, "ndim", 0):
-        raise ValueError(f"w has shape {tuple(w.shape)} but X has shape "
-                         f"{tuple(X.shape)}: need X (n, d) or (d,), w (d,), 0-d w0")
-    if w.dtype != X.dtype:
-        raise TypeError(f"w has dtype {w.dtype} but X has dtype {X.dtype}")
-    z = w0 + X @ w  # (n,) or (): dot product, add bias
+    check_tensor("w", w, floating=True, ndim=(1,))
+    check_tensor("X", X, ndim=(1, 2), last_dim=len(w), dtype=w.dtype)
+    check_scalar("w0", w0)
+    dot = X @ w  # (n,) or (): dot product
+    z = w0 + dot  # add bias
     y_hat = g(z)  # apply non-linearity
     return y_hat
 
@@ -57,13 +52,13 @@ def linear_stack_is_linear(
                          f"length, got {len(weights)} and {len(biases)}")
     W, b = weights[0], biases[0]  # the first map: (d_1, d_0) and (d_1,)
     for k, (Wk, bk) in enumerate(zip(weights, biases)):
-        check_tensor(f"weights[{k}]", Wk)
-        check_tensor(f"biases[{k}]", bk)
-        if Wk.ndim != 2 or bk.shape != Wk.shape[:1] or (k and Wk.shape[1] != len(W)):
-            raise ValueError(f"weights[{k}] {tuple(Wk.shape)} and biases[{k}] "
-                             f"{tuple(bk.shape)} must be (m, n) and (m,), n = last m")
-        if k:
-            W, b = Wk @ W, Wk @ b + bk  # x -> Wk (W x + b) + bk
+        check_tensor(f"weights[{k}]", Wk, ndim=(2,))
+        check_tensor(f"biases[{k}]", bk, shape=Wk.shape[:1])
+        if k == 0:
+            continue  # the first map is (W, b) already
+        check_tensor(f"weights[{k}]", Wk, shape=(len(bk), len(W)))  # chains on
+        W = Wk @ W  # x -> Wk (W x + b) + bk: the new weight
+        b = Wk @ b + bk  # and the new bias
     return W, b
 
 

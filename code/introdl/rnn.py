@@ -82,12 +82,10 @@ class RNNCell(nn.Module):
             nn.init.uniform_(p, -bound, bound, generator=generator)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
-        check_ndim("x", check_tensor("x", x, floating=True), (1, 2))
+        check_tensor("x", x, floating=True, ndim=(1, 2))
         if h is None:
             h = x.new_zeros(*x.shape[:-1], self.hidden_size)  # (B, H)
-        if check_tensor("h", h).shape[:-1] != x.shape[:-1]:
-            raise ValueError(f"h must have shape {(*x.shape[:-1], self.hidden_size)}"
-                             f" to match x {tuple(x.shape)}, got {tuple(h.shape)}")
+        check_tensor("h", h, shape=(*x.shape[:-1], self.hidden_size))
         return rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih,
                         self.bias_hh, self.nonlinearity)
 
@@ -138,15 +136,10 @@ class RNN(nn.Module):
                         self.bias_hh_l0, self.nonlinearity)
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
-        check_ndim("x", check_tensor("x", x, floating=True), (3,))
-        if x.shape[2] != self.input_size:
-            raise ValueError(f"x must have size input_size={self.input_size} in its "
-                             f"last dimension, got shape {tuple(x.shape)}")
-        shape = (1, x.shape[0], self.hidden_size)
+        check_tensor("x", x, floating=True, ndim=(3,), last_dim=self.input_size)
+        shape = (1, x.shape[0], self.hidden_size)  # (layers, batch, hidden_size)
         h0 = x.new_zeros(shape) if h0 is None else h0
-        if check_tensor("h0", h0).shape != shape:
-            raise ValueError(f"h0 must have shape {shape} (layers, batch, hidden_size)"
-                             f", got {tuple(h0.shape)}")
+        check_tensor("h0", h0, shape=shape)
         output, h_n = unroll(self.step, x, h0[0])  # (B, T, H), (B, H)
         return output, h_n[None]  # (B, T, H), (1, B, H)
 
@@ -174,11 +167,10 @@ class PerStepMLP(nn.Module):
                                  nn.Linear(hidden_size, output_size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_ndim("x", check_tensor("x", x, floating=True), (3,))
-        if x.shape[2] != self.input_size:
-            raise ValueError(f"x must have size input_size={self.input_size} in its "
-                             f"last dimension, got shape {tuple(x.shape)}")
-        return self.net(x)  # nn.Linear acts on the last dimension: (B, T, O)
+        check_tensor("x", x, floating=True, ndim=(3,), last_dim=self.input_size)
+        B, T, D = x.shape
+        y = self.net(x.reshape(B * T, D))  # every step alone: a batch of B*T inputs
+        return y.reshape(B, T, -1)  # (B, T, num_outputs)
 
 
 class RNNTagger(nn.Module):
@@ -224,9 +216,7 @@ class RNNLanguageModel(nn.Module):
         self.readout = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        if check_tensor("ids", ids).is_floating_point() or ids.ndim != 2:
-            raise ValueError(f"ids must be integers of shape (B, T), got {ids.dtype} "
-                             f"of shape {tuple(ids.shape)}")
+        check_tensor("ids", ids, ndim=(2,), dtype=(torch.int64, torch.int32))
         hs, _ = self.rnn(self.embedding(ids))  # (B, T, E) -> (B, T, H)
         return self.readout(hs)  # (B, T, V)
 
@@ -255,10 +245,9 @@ class LastStateModel(nn.Module):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         output, _ = self.rnn(X)  # (B, T, H)
-        if output.shape[-1] != self.head.in_features:
-            raise ValueError(f"rnn returns {output.shape[-1]} hidden units, but "
-                             f"hidden_size is {self.head.in_features}")
-        return self.head(output[:, -1])  # (B, out_features)
+        last = output[:, -1]  # (B, H): the state after the last step
+        check_tensor("the rnn's last state", last, last_dim=self.head.in_features)
+        return self.head(last)  # (B, out_features)
 
 
 def scaled_orthogonal(n: int, sigma: float, generator: torch.Generator | None = None,

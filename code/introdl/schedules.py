@@ -60,9 +60,7 @@ def warmup_cosine(t: int, warmup_steps: int, num_steps: int,
     of ``LinearLR`` and ``CosineAnnealingLR``, milestone ``warmup_steps``).
     Raises ``ValueError`` unless ``0 < warmup_steps < num_steps``."""
     check_positive_int("num_steps", num_steps)
-    if not check_positive_int("warmup_steps", warmup_steps) < num_steps:
-        raise ValueError(f"warmup_steps must be < num_steps={num_steps}, "
-                         f"got {warmup_steps}")
+    check_number("warmup_steps", warmup_steps, low=1, high=num_steps, high_open=True)
     if check_positive_int("t", t, allow_zero=True) < warmup_steps:
         return linear_warmup(t, warmup_steps, start_factor)
     return cosine_annealing(t - warmup_steps, num_steps - warmup_steps, min_factor)
@@ -83,11 +81,8 @@ class Scheduler:
     def __init__(self, optimizer, factor: Callable[[int], float]):
         if not callable(factor):
             raise TypeError(f"factor must be callable, got {type(factor).__name__}")
-        if not hasattr(optimizer, "param_groups") and not hasattr(optimizer, "lr"):
-            raise TypeError(f"optimizer must have param_groups or lr, got "
-                            f"{type(optimizer).__name__}")
         self.optimizer, self.factor, self.t = optimizer, factor, 0
-        self.base_lrs = self.get_last_lr()
+        self.base_lrs = self.get_last_lr()  # TypeError for another kind of optimizer
         self.set_lrs()
 
     def get_last_lr(self) -> list[float]:
@@ -95,7 +90,10 @@ class Scheduler:
         name ``torch.optim.lr_scheduler`` gives this method)."""
         if hasattr(self.optimizer, "param_groups"):  # torch.optim
             return [group["lr"] for group in self.optimizer.param_groups]
-        return [self.optimizer.lr]  # introdl.optim: one rate for all tensors
+        if hasattr(self.optimizer, "lr"):  # introdl.optim: one rate for all tensors
+            return [self.optimizer.lr]
+        raise TypeError(f"optimizer must have param_groups or lr, got "
+                        f"{type(self.optimizer).__name__}")
 
     def set_lrs(self) -> None:
         """Set every learning rate to its base rate times ``factor(t)``."""

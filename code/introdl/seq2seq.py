@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from introdl.attention import MultiHeadAttention, scaled_dot_product_attention
-from introdl.checks import check_positive_int, check_tensor
+from introdl.checks import check_number, check_positive_int, check_tensor
 from introdl.training import eval_mode
 from introdl.transformer import LayerNorm, TransformerBlock, causal_mask
 
@@ -155,10 +155,11 @@ class EncoderDecoder(nn.Module):
 
     def embed(self, emb: nn.Embedding, ids: torch.Tensor) -> torch.Tensor:
         """Token plus position embeddings of ``ids`` ``(B, L)``: ``(B, L, d)``."""
-        if check_tensor("ids", ids).ndim != 2 or ids.shape[1] > self.max_len:
-            raise ValueError(f"ids must be (B, L) with L <= {self.max_len}, got "
-                             f"{tuple(ids.shape)}")
-        return emb(ids) + self.pos_emb.weight[:ids.shape[1]]  # (B, L, d)
+        check_tensor("ids", ids, ndim=(2,))
+        check_number("the length of ids", ids.shape[1], high=self.max_len)
+        tokens = emb(ids)  # (B, L, d)
+        positions = self.pos_emb.weight[:ids.shape[1]]  # (L, d): the first L rows
+        return tokens + positions  # (B, L, d)
 
     def encode(self, src: torch.Tensor) -> torch.Tensor:
         """``src`` ``(B, S)`` token ids -> memory ``(B, S, d_model)``."""

@@ -117,10 +117,10 @@ class Vocab:
         """Ids of ``tokens``, a LongTensor ``(n,)``; unknown tokens get ``unk_id``.
         Raises TypeError for a single str (tokenize it first)."""
         if isinstance(tokens, str):
-            raise TypeError("tokens must be a sequence of tokens, got a str: "
-                            "use tokenize(text) first")
+            raise TypeError("tokens must be tokens, not a str: use tokenize(text)")
         unk = self.unk_id
-        return torch.tensor([self.stoi.get(t, unk) for t in tokens], dtype=torch.long)
+        ids = [self.stoi.get(t, unk) for t in tokens]  # unknown words map to <unk>
+        return torch.tensor(ids, dtype=torch.long)
 
     def decode(self, ids) -> list[str]:
         """Tokens of ``ids``, a 1-d tensor or a sequence of ints. Raises

@@ -271,7 +271,9 @@ def parameter_count(module: nn.Module) -> int:
     """The number of scalar parameters of ``module`` (shared ones counted once)."""
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
-    return sum(p.numel() for p in module.parameters())
+    tensors = module.parameters()  # a tensor that two layers share comes once
+    sizes = [t.numel() for t in tensors]  # the number of scalars in each
+    return sum(sizes)
 
 
 def per_example_gradients(model: nn.Module, loss_fn: Callable, X: torch.Tensor,

@@ -77,9 +77,10 @@ def test_hand_classifier_misuse():
     model = HandFeatureClassifier(D)
     with pytest.raises(ValueError, match="detectors"):
         HandFeatureClassifier(D.tolist())
-    with pytest.raises(TypeError, match="X must be a tensor, got list"):
+    # the forward pass is the idea alone: Python and torch name the mistake
+    with pytest.raises(TypeError, match="unsupported operand type.*list"):
         model([[0.0] * 64])
-    with pytest.raises(ValueError, match=r"X must be \(n, 64\), got \(5, 63\)"):
+    with pytest.raises(RuntimeError, match=r"5x63 and 64x12"):
         model(torch.rand(5, 63))
     assert model(torch.rand(0, 64)).shape == (0, 10)  # an empty batch is fine
     assert model(torch.rand(64)).shape == (10,)  # so is one image

@@ -113,13 +113,10 @@ class HandFeatureClassifier(nn.Module):
                 p.copy_((2 * r - 1) * bound)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(f"X must be a tensor, got {type(X).__name__}")
-        if X.shape[-1:] != self.detectors.shape[1:]:
-            raise ValueError(f"X must be (n, {self.detectors.shape[1]}), got "
-                             f"{tuple(X.shape)}")
-        features = torch.relu(X @ self.detectors.T)  # (n, K)
-        return self.classifier(features)  # (n, num_classes)
+        # (a list, or images of another size, get Python's or torch's own error)
+        responses = X @ self.detectors.T  # (n, K): how well each pattern matches
+        features = torch.relu(responses)  # only matches count, not mismatches
+        return self.classifier(features)  # (n, 10) logits  # (n, num_classes)
 
 
 @dataclass
