@@ -36,6 +36,9 @@ from __future__ import annotations
 import multiprocessing.util
 import re
 import shutil
+import socket
+import subprocess
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -49,7 +52,9 @@ logger = logging.getLogger(__name__)
 #: The versions whose internals this extension uses, and what it uses of each.
 #: An upgrade must be checked by hand against these uses, then the pins changed.
 CHECKED_VERSIONS = {
-    # KaTeXServer.katex_server: the render server, one per process
+    # KaTeXServer.katex_server: the render server, one per process;
+    # KaTeXServer.start_server_process(rundir, timeout) -> (process, socket),
+    # build_command(socket=) and timeout_error(timeout), see _start_server_process
     "sphinxcontrib-katex": "0.9.11",
     # the blocks css and extrahead of layout.html, the script names, the icon font
     # and its CSS rules (.fa-bars:before{content:"\f0c9"}, --pst-icon-* variables)
@@ -108,6 +113,9 @@ def use_katex(app, root: Path) -> None:
     app.config.katex_css_path = f"{KATEX_STATIC}/katex.min.css"
     multiprocessing.util.register_after_fork(_KaTeXServerPerProcess,
                                              _KaTeXServerPerProcess.after_fork)
+    from sphinxcontrib.katex import KaTeXServer
+
+    KaTeXServer.start_server_process = classmethod(_start_server_process)
     app.connect("build-finished", copy_katex_assets)
     app.connect("html-page-context", report_katex_errors)
 
@@ -138,6 +146,39 @@ class _KaTeXServerPerProcess:
         server, KaTeXServer.katex_server = KaTeXServer.katex_server, None
         if server is not None:
             server.terminate()
+
+
+def _start_server_process(cls, rundir: Path, timeout: float):
+    """Start a KaTeX render server on a Unix socket in ``rundir`` and connect to it.
+
+    The library's own version connects as soon as the socket file exists. Node
+    creates the file when it binds the socket and accepts connections only once it
+    listens, a moment later: on a busy machine a connection in between is refused,
+    and the whole build stopped with ``ConnectionRefusedError``. This version tries
+    again until ``timeout``, and stops the server it started if it gives up.
+    """
+    socket_path = Path(rundir) / "katex.sock"
+    process = subprocess.Popen(cls.build_command(socket=socket_path),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               cwd=rundir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if socket_path.is_socket():
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                sock.connect(str(socket_path))
+                sock.settimeout(None)
+                return process, sock
+            except ConnectionRefusedError:  # bound, not listening yet
+                sock.close()
+            except OSError:
+                sock.close()
+                break
+        time.sleep(0.005)
+    process.kill()
+    process.communicate()  # reaps it and closes its pipes
+    raise cls.timeout_error(timeout)
 
 
 def copy_katex_assets(app, exception) -> None:
