@@ -68,3 +68,20 @@ def test_a_server_that_dies_is_reported_at_once(tmp_path):
 
     with pytest.raises(TimeoutError):
         _start_server_process(Dying, tmp_path, timeout=30)
+
+
+def test_each_process_gets_a_lazy_server_of_its_own():
+    from introdl_speed import _KaTeXServerPerProcess, _LazyKaTeXServer
+    from sphinxcontrib.katex import KaTeXServer
+
+    before = KaTeXServer.katex_server
+    try:
+        _KaTeXServerPerProcess.install()
+        server = KaTeXServer.get()  # what the library's renderer asks for
+        assert isinstance(server, _LazyKaTeXServer) and server.server is None
+        _KaTeXServerPerProcess.after_fork(None)  # as in a forked writer
+        assert KaTeXServer.get() is not server  # a new one, not the parent's
+        _KaTeXServerPerProcess.uninstall()
+        assert KaTeXServer.katex_server is None
+    finally:
+        KaTeXServer.katex_server = before

@@ -38,6 +38,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -52,9 +53,10 @@ logger = logging.getLogger(__name__)
 #: The versions whose internals this extension uses, and what it uses of each.
 #: An upgrade must be checked by hand against these uses, then the pins changed.
 CHECKED_VERSIONS = {
-    # KaTeXServer.katex_server: the render server, one per process;
-    # KaTeXServer.start_server_process(rundir, timeout) -> (process, socket),
-    # build_command(socket=) and timeout_error(timeout), see _start_server_process
+    # KaTeXServer.katex_server: the render server that KaTeXServer.get() returns,
+    # one per process, set here to a _LazyKaTeXServer; KaTeXServer(rundir, process,
+    # sock), its render() and terminate(), KaTeXServer.build_command(socket=) and
+    # KaTeXServer.timeout_error(timeout): see _start_server_process
     "sphinxcontrib-katex": "0.9.11",
     # the blocks css and extrahead of layout.html, the script names, the icon font
     # and its CSS rules (.fa-bars:before{content:"\f0c9"}, --pst-icon-* variables)
@@ -63,6 +65,8 @@ CHECKED_VERSIONS = {
 
 #: Where ``npm ci`` puts KaTeX, relative to the book's root (the folder of _config.yml).
 KATEX_DIST = Path("node_modules", "katex", "dist")
+#: How long a KaTeX render server may take to start (a busy machine is slow).
+KATEX_STARTUP_S = 30.0
 #: Where the site serves KaTeX's CSS and fonts, under ``_static``.
 KATEX_STATIC = "katex"
 #: Scripts a page does not need: the icon script, and (except on search.html,
@@ -113,49 +117,79 @@ def use_katex(app, root: Path) -> None:
     app.config.katex_css_path = f"{KATEX_STATIC}/katex.min.css"
     multiprocessing.util.register_after_fork(_KaTeXServerPerProcess,
                                              _KaTeXServerPerProcess.after_fork)
-    from sphinxcontrib.katex import KaTeXServer
-
-    KaTeXServer.start_server_process = classmethod(_start_server_process)
+    app.connect("builder-inited", _KaTeXServerPerProcess.install)
+    app.connect("build-finished", _KaTeXServerPerProcess.uninstall)
     app.connect("build-finished", copy_katex_assets)
     app.connect("html-page-context", report_katex_errors)
+
+
+class _LazyKaTeXServer:
+    """A KaTeX render server started on the first formula, with
+    :func:`_start_server_process` (which waits until the server listens)."""
+
+    def __init__(self):
+        self.server = None
+
+    def render(self, request, timeout=None):
+        if self.server is None:
+            from sphinxcontrib.katex import KaTeXServer
+
+            rundir = Path(tempfile.mkdtemp(prefix="introdl_katex"))
+            process, sock = _start_server_process(KaTeXServer, rundir,
+                                                  KATEX_STARTUP_S)
+            self.server = KaTeXServer(rundir, process, sock)
+        return self.server.render(request, timeout)
+
+    def terminate(self):
+        server, self.server = self.server, None
+        if server is not None:
+            server.terminate()
 
 
 class _KaTeXServerPerProcess:
     """Each process that writes pages talks to a KaTeX server of its own.
 
     ``sphinxcontrib.katex`` keeps one render server (a Node process and a socket) per
-    Python process. When Sphinx writes pages in parallel it forks after writing the
-    first page, so without this every child would share the parent's socket and
-    read each other's answers. A child forgets the parent's server, starts its own
-    on its first formula, and stops it when it ends (the children of
-    ``multiprocessing`` skip ``atexit``, where the library stops its server).
+    Python process, in ``KaTeXServer.katex_server``, and starts it on the first
+    formula. Two things go wrong with its own start in a parallel build. When Sphinx
+    writes pages in parallel it forks after writing the first page, so every child
+    would share the parent's socket and read each other's answers. And the library
+    connects as soon as the socket file exists, before the server listens: on a busy
+    machine the connection was refused and the build stopped. So each process gets a
+    :class:`_LazyKaTeXServer` of its own in that slot (the library's ``get()``
+    returns it), and stops it at the end (the children of ``multiprocessing`` skip
+    ``atexit``).
     """
 
     @staticmethod
-    def after_fork(_cls) -> None:
+    def install(_app=None) -> None:
         from sphinxcontrib.katex import KaTeXServer
 
-        KaTeXServer.katex_server = None
-        multiprocessing.util.Finalize(None, _KaTeXServerPerProcess.stop,
-                                      exitpriority=10)
+        KaTeXServer.katex_server = _LazyKaTeXServer()
 
     @staticmethod
-    def stop() -> None:
+    def uninstall(_app=None, _exception=None) -> None:
         from sphinxcontrib.katex import KaTeXServer
 
         server, KaTeXServer.katex_server = KaTeXServer.katex_server, None
         if server is not None:
             server.terminate()
 
+    @staticmethod
+    def after_fork(_cls) -> None:
+        _KaTeXServerPerProcess.install()
+        multiprocessing.util.Finalize(None, _KaTeXServerPerProcess.uninstall,
+                                      exitpriority=10)
+
 
 def _start_server_process(cls, rundir: Path, timeout: float):
     """Start a KaTeX render server on a Unix socket in ``rundir`` and connect to it.
 
-    The library's own version connects as soon as the socket file exists. Node
-    creates the file when it binds the socket and accepts connections only once it
-    listens, a moment later: on a busy machine a connection in between is refused,
-    and the whole build stopped with ``ConnectionRefusedError``. This version tries
-    again until ``timeout``, and stops the server it started if it gives up.
+    Node creates the socket file when it binds the socket, and accepts connections
+    only once it listens, a moment later: a connection in between is refused. So
+    this tries again until ``timeout`` (``sphinxcontrib.katex``'s own start gives up
+    at once), and stops the server it started if it gives up. ``cls`` provides
+    ``build_command(socket=)`` and ``timeout_error(timeout)``.
     """
     socket_path = Path(rundir) / "katex.sock"
     process = subprocess.Popen(cls.build_command(socket=socket_path),

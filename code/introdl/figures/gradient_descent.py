@@ -67,8 +67,11 @@ def plot_loss_contours(A, B, L, *, paths: Mapping[str, torch.Tensor] | None = No
         The ``Figure``.
     """
     fig, ax = (new_figure(width=5.0, height=4.2) if ax is None else (ax.figure, ax))
+    # the map is an image in SVG and PDF (rasterized): as vector paths the many
+    # level sets over a fine grid made the file several hundred KB; the paths,
+    # marks and labels drawn on it stay vectors
     filled = ax.contourf(A.numpy(), B.numpy(), L.numpy(), levels=levels,
-                         cmap="Greys_r", alpha=0.45)
+                         cmap="Greys_r", alpha=0.45, rasterized=True)
     ax.contour(A.numpy(), B.numpy(), L.numpy(), levels=filled.levels, colors="black",
                linewidths=0.4, alpha=0.6)
     if cbar_label is not None:

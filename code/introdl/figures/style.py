@@ -36,6 +36,8 @@ BOOK_RC = {
     "figure.facecolor": "white",  # a white card reads in light and dark mode
     "savefig.facecolor": "white",
     "savefig.bbox": "tight",
+    # the resolution of the parts of a vector figure drawn as images (rasterized=True)
+    "savefig.dpi": 200,
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
@@ -196,8 +198,10 @@ def plot_decision_regions(predict, X, y, *, ax=None, title: str | None = None,
         p = predict(torch.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
     cmap = mpl.colors.LinearSegmentedColormap.from_list(
         "introdl_regions", [PALETTE[0], "white", PALETTE[1]])
+    # the shading is an image in SVG and PDF (rasterized): as vector paths over a
+    # fine grid it made the file several hundred KB; lines and points stay vectors
     ax.contourf(gx.numpy(), gy.numpy(), p.numpy(), levels=np.linspace(0, 1, 11),
-                cmap=cmap, alpha=0.45)
+                cmap=cmap, alpha=0.45, rasterized=True)
     ax.contour(gx.numpy(), gy.numpy(), p.numpy(), levels=[0.5], colors="black",
                linewidths=1.2)
     for label, marker, color in ((0, "o", PALETTE[0]), (1, "^", PALETTE[1])):
