@@ -170,3 +170,29 @@ def test_search_finds_the_chapter(browser, server, query, chapter):
     assert any(chapter in h for h in hits), hits
     assert not problems, problems
     page.close()
+
+
+@pytest.mark.parametrize("docname", ["book/lecture2/bptt",
+                                     "book/lecture1/learning_rates"])
+def test_wide_numbered_equations_fit_a_phone(browser, server, html_dir, docname):
+    """On a 390 px wide screen no numbered equation is cut off at the left, and its
+    number does not sit over it: the equation scrolls sideways in its own box."""
+    if not prerendered(html_dir):
+        pytest.skip("MathJax lays out its own equations")
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(page_url(server, docname), wait_until="networkidle")
+    boxes = page.evaluate("""() => [...document.querySelectorAll("div.math")]
+        .filter(m => m.querySelector(".eqno")).map(m => {
+            const box = e => e.getBoundingClientRect();
+            const html = m.querySelector(".katex-html");
+            return {id: m.id, math: box(m), eqno: box(m.querySelector(".eqno")),
+                    html: box(html), scroll: html.scrollWidth > html.clientWidth};
+        })""")
+    assert boxes, "the page has numbered equations"
+    for b in boxes:
+        assert b["html"]["left"] >= b["math"]["left"] - 1, f"{b['id']} is cut off"
+        overlap = (b["eqno"]["bottom"] > b["html"]["top"] + 1
+                   and b["eqno"]["left"] < b["html"]["right"])
+        assert not overlap, f"the number of {b['id']} sits over the equation"
+    assert any(b["scroll"] for b in boxes), "a wide equation scrolls sideways"
+    page.close()

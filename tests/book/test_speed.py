@@ -192,10 +192,6 @@ def _over_budget(html_dir: Path) -> list[tuple[str, int]]:
                    if p.stat().st_size > FIGURE_BUDGET), key=lambda t: -t[1])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 18: some figures of introdl.figures are over 150 KB; the fixes "
-    "(rasterized dense layers, fewer points) go into the package. Remove this mark "
-    "when they land: strict, so the test fails as soon as every figure fits"))
 def test_every_figure_file_is_at_most_150_kb(html_dir):
     over = _over_budget(html_dir)
     assert not over, "figure files over 150 KB:\n" + "\n".join(

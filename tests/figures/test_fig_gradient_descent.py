@@ -50,3 +50,15 @@ def test_learning_rates_draw_one_run_per_curve():
     axes = fig.subplots(1, 2)
     assert plot_learning_rates(bumpy_loss, runs, axes=axes) is fig
     assert len(axes[1].lines) == 2
+
+
+def test_loss_map_is_an_image_under_vector_lines():
+    """The filled map is rasterized (issue 18: figure files of at most 150 KB)."""
+    import io
+
+    grid = loss_grid(rosenbrock, (-2.0, 2.0), (-1.0, 3.0), num=200)
+    fig = plot_loss_contours(grid[0], grid[1], grid[2].log10(), levels=20)
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    assert "<image" in buf.getvalue()
+    assert len(buf.getvalue().encode()) < 150 * 1024

@@ -74,3 +74,16 @@ def test_diagram_primitives():
 def test_new_figure_grid():
     fig, axes = new_figure(ncols=2, nrows=2)
     assert axes.shape == (2, 2)
+
+
+def test_decision_regions_stay_small_as_svg():
+    """Shading and points are drawn as an image inside the SVG (issue 18: figure
+    files of at most 150 KB); the boundary and the axes stay vector paths."""
+    use_book_style(notebook=False)
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 2, generator=g)  # as many points as the book's figures
+    y = (X[:, 0] * X[:, 1] > 0).float()
+    fig = plot_decision_regions(lambda Z: torch.sigmoid(4 * Z[:, 0] * Z[:, 1]), X, y)
+    svg = _svg(fig)
+    assert "<image" in svg and svg.count("<use") < 50  # markers are in the image
+    assert len(svg.encode()) < 150 * 1024

@@ -198,8 +198,9 @@ def plot_decision_regions(predict, X, y, *, ax=None, title: str | None = None,
         p = predict(torch.stack([gx.ravel(), gy.ravel()], 1)).reshape(gx.shape)
     cmap = mpl.colors.LinearSegmentedColormap.from_list(
         "introdl_regions", [PALETTE[0], "white", PALETTE[1]])
-    # the shading is an image in SVG and PDF (rasterized): as vector paths over a
-    # fine grid it made the file several hundred KB; lines and points stay vectors
+    # the shading and the points are an image in SVG and PDF (rasterized): as
+    # vectors, the shading over a fine grid and hundreds of markers made the file
+    # several hundred KB; the boundary line, axes and text stay vectors
     ax.contourf(gx.numpy(), gy.numpy(), p.numpy(), levels=np.linspace(0, 1, 11),
                 cmap=cmap, alpha=0.45, rasterized=True)
     ax.contour(gx.numpy(), gy.numpy(), p.numpy(), levels=[0.5], colors="black",
@@ -207,7 +208,8 @@ def plot_decision_regions(predict, X, y, *, ax=None, title: str | None = None,
     for label, marker, color in ((0, "o", PALETTE[0]), (1, "^", PALETTE[1])):
         pts = X[y == label]
         ax.scatter(pts[:, 0], pts[:, 1], s=14, marker=marker, color=color,
-                   edgecolors="black", linewidths=0.4, label=f"class {label}")
+                   edgecolors="black", linewidths=0.4, label=f"class {label}",
+                   rasterized=True)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", aspect="equal")
     ax.grid(False)
     if title:
