@@ -5,4 +5,4 @@ checked against PyTorch's built-ins in ``tests/``. Import the modules you
 need, for example ``from introdl.activations import sigmoid``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
