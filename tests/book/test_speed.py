@@ -171,6 +171,15 @@ def test_every_icon_of_the_pages_is_in_the_small_icon_font(html_dir):
     assert not missing, f"icons not in introdl-icons.woff: {missing}"
 
 
+def test_no_link_draws_a_brand_logo(html_dir):
+    """The theme draws a GitHub or GitLab logo before a link of class ``github`` or
+    ``gitlab`` (shortened links) from its brand icon font, 100 KB more for that page.
+    ``shorten_urls: false`` in _config.yml keeps such links plain."""
+    with_logo = [str(p.relative_to(html_dir)) for p in pages(html_dir)
+                 if re.search(r'<a class="(github|gitlab)\b', p.read_text())]
+    assert not with_logo, with_logo
+
+
 def test_only_the_search_page_loads_the_search_index(html_dir):
     loading = sorted(str(p.relative_to(html_dir)) for p in pages(html_dir)
                      if any(s.split("?")[0].endswith("searchindex.js")
