@@ -37,7 +37,7 @@ BOOK_RC = {
     "savefig.facecolor": "white",
     "savefig.bbox": "tight",
     # the resolution of the parts of a vector figure drawn as images (rasterized=True)
-    "savefig.dpi": 200,
+    "savefig.dpi": 160,
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
