@@ -87,3 +87,15 @@ def test_decision_regions_stay_small_as_svg():
     svg = _svg(fig)
     assert "<image" in svg and svg.count("<use") < 50  # markers are in the image
     assert len(svg.encode()) < 150 * 1024
+
+
+def test_panel_axes_makes_or_checks_the_panels():
+    from introdl.figures.style import panel_axes
+
+    axes = panel_axes(3, height=2.0)
+    assert len(axes) == 3 and axes[0].figure is axes[2].figure
+    assert panel_axes(3, axes, height=2.0) == axes  # given axes are used
+    with pytest.raises(ValueError, match="axes must hold 2 axes, got 3"):
+        panel_axes(2, axes, height=2.0)
+    with pytest.raises(ValueError, match="maps must hold at least one panel"):
+        panel_axes(0, height=2.0, what="maps")

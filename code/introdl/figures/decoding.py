@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from introdl.experiments.decoding import SamplingSweep
-from introdl.figures.style import LINESTYLES, PALETTE, new_figure
+from introdl.figures.style import LINESTYLES, PALETTE, new_figure, panel_axes
 
 __all__ = ["plot_next_token_distributions", "plot_quality_diversity"]
 
@@ -21,14 +21,7 @@ def plot_next_token_distributions(distributions: Mapping[str, torch.Tensor],
     a filter removed has no bar. Draws on ``axes`` (one per panel) if given;
     returns the ``Figure``.
     """
-    if not distributions:
-        raise ValueError("distributions must hold at least one distribution")
-    if axes is None:
-        _, axes = new_figure(ncols=len(distributions), height=2.6, sharey=True,
-                             squeeze=False)
-        axes = list(axes[0])
-    if len(axes) != len(distributions):
-        raise ValueError(f"axes must hold {len(distributions)} axes, got {len(axes)}")
+    axes = panel_axes(len(distributions), axes, height=2.6, what="distributions")
     first = next(iter(distributions.values()))
     order = first.argsort(descending=True, stable=True)[:num_tokens].tolist()
     for i, (ax, (title, probs)) in enumerate(zip(axes, distributions.items())):

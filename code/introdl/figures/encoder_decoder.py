@@ -6,7 +6,7 @@ import matplotlib.patches as mpatches
 import torch
 
 from introdl.figures import diagrams
-from introdl.figures.style import PALETTE, new_figure, plot_heatmap
+from introdl.figures.style import PALETTE, panel_axes, plot_heatmap
 
 __all__ = ["draw_encoder_decoder", "plot_cross_attention"]
 
@@ -84,14 +84,7 @@ def plot_cross_attention(panels: Mapping[str, torch.Tensor], src_tokens: Sequenc
     decoder is writing), columns the ``S`` source tokens ``src_tokens`` (the
     keys). Draws on ``axes`` (one per panel) if given; returns the ``Figure``.
     """
-    if not panels:
-        raise ValueError("panels must hold at least one heatmap")
-    if axes is None:
-        fig, axes = new_figure(ncols=len(panels), height=2.8, sharey=True,
-                               squeeze=False)
-        axes = list(axes[0])
-    if len(axes) != len(panels):
-        raise ValueError(f"axes must hold {len(panels)} axes, got {len(axes)}")
+    axes = panel_axes(len(panels), axes, height=2.8, what="panels")
     for i, (ax, (title, w)) in enumerate(zip(axes, panels.items())):
         if tuple(w.shape) != (len(out_tokens), len(src_tokens)):
             raise ValueError(f"panel {title!r} must be ({len(out_tokens)}, "

@@ -19,7 +19,8 @@ from cycler import cycler
 from matplotlib.figure import Figure
 
 __all__ = ["PALETTE", "LINESTYLES", "BOOK_RC", "use_book_style", "new_figure",
-           "plot_curves", "plot_heatmap", "plot_decision_regions", "log_ticks"]
+           "panel_axes", "plot_curves", "plot_heatmap", "plot_decision_regions",
+           "log_ticks"]
 
 #: The colour-blind-safe colours of Okabe and Ito (blue, vermillion, green, purple,
 #: orange, sky blue and black).
@@ -96,6 +97,19 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4,
     fig = Figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(nrows, ncols, **kwargs)
     return fig, axes
+
+
+def panel_axes(count: int, axes=None, *, height: float, what: str = "panels"):
+    """``count`` axes side by side with a shared y axis: ``axes`` if given (it must
+    hold ``count``), else a new figure's. Returns a list of axes."""
+    if count == 0:
+        raise ValueError(f"{what} must hold at least one panel")
+    if axes is None:
+        _, axes = new_figure(ncols=count, height=height, sharey=True, squeeze=False)
+        axes = list(axes[0])
+    if len(axes) != count:
+        raise ValueError(f"axes must hold {count} axes, got {len(axes)}")
+    return list(axes)
 
 
 def _fig_ax(ax):
