@@ -45,7 +45,8 @@ def text(reader) -> str:
 
 def title(docname: str) -> str:
     source = (ROOT / f"{docname}.md").read_text()
-    return re.search(r"^# (.+)$", source, re.M).group(1).strip()
+    title = re.search(r"^# (.+)$", source, re.M).group(1).strip()
+    return title.replace("'", "\u2019")  # as Sphinx's smart quotes print it
 
 
 def outline_titles(reader) -> list[str]:
