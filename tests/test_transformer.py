@@ -107,14 +107,21 @@ def test_causal_mask_matches_torch_convention():
 
 # ---- transformer block -----------------------------------------------------------
 
-@pytest.mark.parametrize("norm_first", [True, False])
-def test_block_matches_torch_encoder_layer(norm_first):
+def torch_encoder_layer(norm_first: bool, dropout: float):
+    """PyTorch's layer of the book's block sizes, with weights large enough that a
+    mistake shows (d_model 16, 4 heads, feed-forward 24, GELU, float64)."""
     torch.manual_seed(0)
-    ref = torch.nn.TransformerEncoderLayer(16, 4, 24, dropout=0.0, activation="gelu",
-                                           batch_first=True, norm_first=norm_first,
-                                           dtype=DT)
+    ref = torch.nn.TransformerEncoderLayer(16, 4, 24, dropout=dropout,
+                                           activation="gelu", batch_first=True,
+                                           norm_first=norm_first, dtype=DT)
     for p in ref.parameters():
         torch.nn.init.normal_(p, std=0.3)
+    return ref
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_block_matches_torch_encoder_layer(norm_first):
+    ref = torch_encoder_layer(norm_first, dropout=0.0)
     ours = TransformerBlock(16, 4, 24, norm_first=norm_first).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(3, 7, 16, dtype=DT, requires_grad=True)
@@ -166,12 +173,7 @@ def test_block_rejects_bad_inputs_by_name(args, error, message):
 
 @pytest.mark.parametrize("norm_first", [True, False])
 def test_block_with_dropout_in_eval_mode_matches_torch(norm_first):
-    torch.manual_seed(0)
-    ref = torch.nn.TransformerEncoderLayer(16, 4, 24, dropout=0.3, activation="gelu",
-                                           batch_first=True, norm_first=norm_first,
-                                           dtype=DT)
-    for p in ref.parameters():
-        torch.nn.init.normal_(p, std=0.3)
+    ref = torch_encoder_layer(norm_first, dropout=0.3)
     ours = TransformerBlock(16, 4, 24, norm_first=norm_first, dropout=0.3).double()
     ours.load_state_dict(ref.state_dict())
     x = torch.randn(3, 7, 16, dtype=DT, requires_grad=True)
