@@ -33,9 +33,19 @@ help:
 
 install: $(STAMP)
 
+# requirements.txt is complete (every package, frozen by make lock), so pip installs it
+# as it stands (--no-deps): no resolver run, and nothing comes in that the lock leaves
+# out. The lock leaves out LEFT_OUT, optional extras that nothing here uses but that
+# cost every build: JupyterLab's jupyter-events asks for jsonschema[format-nongpl],
+# whose rfc3987-syntax builds a Lark grammar each time jsonschema is imported (about
+# 3 s; every Sphinx run and every chapter's kernel imports jsonschema through nbformat).
+# Without it jsonschema simply skips the "iri" string format, which nothing here uses.
+LEFT_OUT := rfc3987-syntax lark
+
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements.txt
+	$(BIN)/python -m pip uninstall --quiet --yes $(LEFT_OUT)
 	touch $@
 
 # Node.js tools, pinned in package.json and package-lock.json, installed with npm ci
@@ -91,6 +101,7 @@ bench: $(NODE_ALL) book
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements.in
+	$(BIN)/python -m pip uninstall --quiet --yes $(LEFT_OUT)
 	{ sed -n '1,3p' requirements.txt; \
 	  $(BIN)/python -m pip freeze --exclude-editable \
 	    | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; echo "-e ."; } > requirements.lock

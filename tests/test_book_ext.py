@@ -20,6 +20,7 @@ from introdl_book import (  # noqa: E402
     mark_fingerprint,
     module_dependencies,
     package_modules,
+    static_files_digest,
 )
 from sphinx.errors import ExtensionError  # noqa: E402
 
@@ -168,3 +169,19 @@ def test_another_version_of_a_relied_on_package_fails_the_build_clearly():
 
 def test_the_installed_versions_are_the_checked_ones():
     check_versions()  # the pins in requirements.txt agree with CHECKED_VERSIONS
+
+
+def test_the_static_files_digest_follows_every_file_and_name(tmp_path):
+    static = tmp_path / "book" / "_static"
+    (static / "fonts").mkdir(parents=True)
+    (static / "a.css").write_text("p {}")
+    (static / "fonts" / "b.woff").write_bytes(b"\0")
+    first = static_files_digest(tmp_path, ["book/_static"])
+    assert static_files_digest(tmp_path, ["book/_static"]) == first
+    (static / "a.css").write_text("p { color: red }")
+    edited = static_files_digest(tmp_path, ["book/_static"])
+    (static / "fonts" / "b.woff").rename(static / "fonts" / "c.woff")
+    renamed = static_files_digest(tmp_path, ["book/_static"])
+    assert len({first, edited, renamed}) == 3
+    # a single file may be listed too
+    assert static_files_digest(tmp_path, ["book/_static/a.css"]) != renamed

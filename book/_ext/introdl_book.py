@@ -388,6 +388,32 @@ def depart_citation(self, node):
         self.body.append("</div>\n")
 
 
+def static_files_digest(confdir: str | Path, static_paths: list[str]) -> str:
+    """One hash of every file under ``html_static_path``: names and contents."""
+    digest = hashlib.sha256()
+    for entry in static_paths:
+        base = Path(confdir, entry)
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*")
+                                                     if p.is_file())
+        for path in files:
+            digest.update(path.relative_to(confdir).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def note_static_files(app, config) -> None:
+    """Sphinx copies the static files (the book's CSS and scripts) only when it
+    writes a page, and it writes none when no page is out of date: an edit to
+    ``introdl.css`` alone never reached the site. The hash of the static files is a
+    configuration value of the environment, which Sphinx compares with the last
+    build's: a change to them reads every page again (from the execution cache,
+    executing nothing) and writes it with its new ``?v=`` checksums. Reading, not
+    only writing, keeps sphinx-codeautolink's links: it keeps the code of pages it
+    did not read only for ``.rst`` sources."""
+    config.introdl_static_digest = static_files_digest(app.confdir,
+                                                       config.html_static_path)
+
+
 #: Extensions that are safe for parallel reading but do not say so, and why.
 _PARALLEL_SAFE = {
     # replaces the section numbering, which runs in the main process after reading
@@ -417,6 +443,8 @@ def setup(app):
     app.add_node(gallery_node)
     app.add_directive("figure-gallery", FigureGallery)
     app.connect("doctree-resolved", fill_gallery)
+    app.add_config_value("introdl_static_digest", "", "env", types=[str])
+    app.connect("config-inited", note_static_files)
     app.connect("source-read", add_fingerprint)
     app.connect("env-get-outdated", outdated_chapters)
     app.connect("html-page-context", offer_notebook, priority=500)

@@ -38,6 +38,12 @@
     root.classList.remove(dismissed);
     var hover = event.target.closest && event.target.closest(".introdl-hover");
     if (hover) {
+      // boxes off the screen skip their layout (content-visibility in introdl.css),
+      // which would clip the tooltip to its paragraph: those around it are laid out
+      // plainly from now on
+      for (var box = hover.parentElement; box && box !== document.body; box = box.parentElement) {
+        box.classList.add("introdl-tip-shown");
+      }
       place(hover);
     }
   }

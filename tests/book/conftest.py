@@ -47,3 +47,12 @@ def html_dir() -> Path:
     if not (HTML / "index.html").exists():
         pytest.fail("the book is not built: run `make book` (or `make test`) first")
     return HTML
+
+
+def reveal(locator) -> None:
+    """Scroll the first element of ``locator`` into the middle of the window, as a
+    reader's scrolling would. Off-screen paragraphs and sections are not laid out
+    (content-visibility, book/_static/introdl.css), so Playwright's own
+    scroll_into_view_if_needed finds no box to scroll to; the browser's
+    scrollIntoView lays the element out first."""
+    locator.first.evaluate("e => e.scrollIntoView({block: 'center'})")

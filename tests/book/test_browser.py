@@ -128,9 +128,13 @@ def check_prerendered_math(page, math, requested):
     assert page.locator(".katex-mathml math").count() >= math
     assert page.locator(".katex-error").count() == 0, "a formula has a TeX error"
     assert not [u for u in requested if TYPESETTER.search(u)], "a typesetting script"
-    assert page.evaluate("""async () => { await document.fonts.ready;
-        return [...document.fonts].some(f => f.family.replace(/"/g, "") ===
-            "KaTeX_Main" && f.status === "loaded"); }"""), "KaTeX's fonts not loaded"
+    # a formula is laid out, and so asks for its fonts, once it nears the screen
+    # (content-visibility, introdl.css): bring the first one outside a tooltip there
+    page.evaluate("""() => [...document.querySelectorAll('.bd-article .katex')]
+        .find(k => !k.closest('.introdl-tip')).scrollIntoView({block: 'center'})""")
+    page.wait_for_function("""() => [...document.fonts].some(f =>
+        f.family.replace(/"/g, "") === "KaTeX_Main" && f.status === "loaded")""",
+                           timeout=15000)
 
 
 def test_dark_mode_switches_theme_without_errors(browser, server, html_dir):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.book.conftest import reveal
+
 # browser and server are fixtures of the browser tests, shared here
 from tests.book.test_browser import (  # noqa: F401
     browser,
@@ -33,7 +35,7 @@ def test_hovering_a_term_shows_its_definition(browser, server):  # noqa: F811
     link = page.locator("main a[aria-describedby][href*='#term-']").first
     tip = page.locator(f"#{link.get_attribute('aria-describedby')}")
     assert not tip.is_visible()
-    link.scroll_into_view_if_needed()
+    reveal(link)
     link.hover()
     tip.wait_for(state="visible", timeout=5000)
     assert len(tip.inner_text()) > 20
@@ -75,7 +77,7 @@ def test_code_link_leads_to_the_api_and_its_source(browser, server, name):  # no
     page, problems = visit(browser, page_url(server, CHAPTER))
     link = page.locator(
         f"a.sphinx-codeautolink-a[href$='api.html#introdl.perceptron.{name}']").first
-    link.scroll_into_view_if_needed()
+    reveal(link)
     link.click()
     page.wait_for_url(f"**/appendix/api.html#introdl.perceptron.{name}")
     entry = page.locator(f"[id='introdl.perceptron.{name}']")

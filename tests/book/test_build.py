@@ -1,6 +1,6 @@
 """The build itself: the execution cache is never stale, and builds are deterministic.
 
-Each test builds a small copy of the book (the introduction, two chapters and two
+Each test builds a small copy of the book (the introduction, two chapters and three
 appendices) in a temporary folder with the command ``make book`` runs
 (``book/_ext/build.py``), so the real build is left alone. Every edit a test
 makes is undone when it ends, so the tests do not depend on their order.
@@ -28,6 +28,7 @@ parts:
   - caption: Appendices
     chapters:
       - file: book/appendix/glossary
+      - file: book/appendix/api
       - file: book/appendix/bibliography
 """
 PERCEPTRON, LOSS = "book/lecture1/perceptron", "book/lecture1/loss"
@@ -130,6 +131,40 @@ def test_edit_to_an_unrelated_module_executes_nothing(book_copy):
     tasks = book_copy / "code/introdl/tasks.py"
     with edited(tasks, '"""', '"""An edit. '):
         assert executed(build(book_copy)) == []
+
+
+def code_links(root: Path, chapter: str) -> int:
+    """How many names in the chapter's code link to the API (sphinx-codeautolink)."""
+    return (root / f"_build/html/{chapter}.html").read_text().count(
+        "sphinx-codeautolink-a")
+
+
+def test_an_edit_to_the_css_alone_reaches_every_page(book_copy):
+    """Sphinx writes no page when none is out of date, and so used to copy no static
+    file either: a CSS-only edit never reached the site."""
+    css = book_copy / "book/_static/introdl.css"
+    page = book_copy / f"_build/html/{PERCEPTRON}.html"
+    before = re.search(r"introdl\.css\?v=(\w+)", page.read_text())[1]
+    links = code_links(book_copy, PERCEPTRON)
+    with edited(css, "/*", "/* an edit */\n/*"):
+        log = build(book_copy)
+        assert executed(log) == []
+        assert "an edit" in (book_copy / "_build/html/_static/introdl.css").read_text()
+        after = re.search(r"introdl\.css\?v=(\w+)", page.read_text())[1]
+        assert after != before  # the page asks for the new file, not a cached one
+        assert code_links(book_copy, PERCEPTRON) == links > 0
+    build(book_copy)
+
+
+def test_pages_written_again_keep_their_code_links(book_copy):
+    """sphinx-codeautolink 0.19 linked the code only of pages whose source file had
+    changed: a chapter executed again because of the package lost its links."""
+    links = code_links(book_copy, PERCEPTRON)
+    with edited(book_copy / "code/introdl/perceptron.py", '"""', '"""An edit. '):
+        assert executed(build(book_copy)) == [PERCEPTRON]
+        assert code_links(book_copy, PERCEPTRON) == links > 0
+    build(book_copy)
+    assert code_links(book_copy, PERCEPTRON) == links
 
 
 @pytest.mark.parametrize("how", ["copy", "move"])
