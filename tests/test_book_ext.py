@@ -1,6 +1,7 @@
 """The book's Sphinx extension: which package modules a chapter depends on, the
 fingerprint in the cache key, and the check of the versions it relies on."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -185,3 +186,26 @@ def test_the_static_files_digest_follows_every_file_and_name(tmp_path):
     assert len({first, edited, renamed}) == 3
     # a single file may be listed too
     assert static_files_digest(tmp_path, ["book/_static/a.css"]) != renamed
+
+
+def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
+    """The PDF build converts a figure again only when its SVG is newer."""
+    from introdl_speed import CachedSVGToPDF
+    from sphinxcontrib.cairosvgconverter.cairosvgconverter import CairoSVGConverter
+
+    converted = []
+
+    def convert(self, source, target):
+        converted.append(source)
+        Path(target).write_bytes(b"%PDF-1.4")
+        return True
+
+    monkeypatch.setattr(CairoSVGConverter, "convert", convert)
+    converter = CachedSVGToPDF.__new__(CachedSVGToPDF)  # no document needed
+    svg, pdf = tmp_path / "fig.svg", tmp_path / "fig.pdf"
+    svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    assert converter.convert(str(svg), str(pdf)) and len(converted) == 1
+    assert converter.convert(str(svg), str(pdf)) and len(converted) == 1  # kept
+    later = pdf.stat().st_mtime + 10
+    os.utime(svg, (later, later))  # the figure changed
+    assert converter.convert(str(svg), str(pdf)) and len(converted) == 2

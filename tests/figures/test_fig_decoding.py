@@ -65,3 +65,19 @@ def test_quality_diversity_chooses_families():
     assert len(fig.axes[0].lines) == 2
     with pytest.raises(ValueError, match="not in the sweep"):
         plot_quality_diversity(sweep(), ["beam"])
+
+
+def test_quality_diversity_labels_cross_no_line():
+    sweep = SamplingSweep(
+        labels=list("gabcdefgh"),
+        families=["greedy"] + ["temperature"] * 3 + ["top-k"] * 2 + ["top-p"] * 3,
+        values=[0, 0.5, 1.0, 2.0, 2, 5, 0.5, 0.8, 0.95],
+        grammatical=[1.0, 0.955, 0.765, 0.155, 0.985, 0.945, 1.0, 0.91, 0.855],
+        distinct=[0.05, 0.81, 0.915, 0.98, 0.25, 0.76, 0.52, 0.85, 0.905])
+    ax = plot_quality_diversity(sweep).axes[0]
+    ax.figure.canvas.draw()
+    paths = [line.get_transform().transform_path(line.get_path()) for line in ax.lines]
+    for text in ax.texts:
+        box = text.get_window_extent()
+        crossed = any(p.intersects_bbox(box, filled=False) for p in paths)
+        assert not crossed, text.get_text()

@@ -19,7 +19,7 @@ from introdl.training import History
 def test_naive_model_diagram_has_one_column_per_step():
     fig = draw_naive_sequence_model(3)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert {"$x_0$", "$x_2$"} <= set(texts) and "$x_3$" not in texts
+    assert {"$x_1$", "$x_3$"} <= set(texts) and "$x_0$" not in texts  # t = 1..T
     assert texts.count(r"$\times$") == 2  # no link between the 3 steps
     with pytest.raises(ValueError, match="num_steps must be > 0"):
         draw_naive_sequence_model(0)

@@ -43,6 +43,15 @@ def test_plot_curves_labels_and_validation():
         plot_curves({})
 
 
+def test_plot_curves_puts_epoch_ticks_on_whole_epochs():
+    fig = plot_curves({"train": [3, 2, 1.5, 1.2]}, x=range(1, 5))
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 4]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    steps = plot_curves({"train": [3, 2]}, x=[0.0, 0.5], xlabel="step").axes[0]
+    assert not all(float(t).is_integer() for t in steps.get_xticks())
+
+
 def test_heatmap_accepts_tensors_and_rejects_3d():
     fig = plot_heatmap(torch.eye(3), xlabels="abc", ylabels="xyz", annotate=True)
     assert len(fig.axes[0].texts) == 9

@@ -104,13 +104,13 @@ def time_layers(lengths: Sequence[int] = (8, 16, 32, 64, 128, 256), d_model: int
     drawn from ``seed``; torch's global generator is left alone.
     """
     check_positive_int("repeats", repeats)
-    lengths = [check_positive_int("length", L) for L in lengths]  # also a generator
+    lengths = [check_positive_int("length", T) for T in lengths]  # also a generator
     layers = _layers(d_model, num_heads, seed)
     gen = torch.Generator().manual_seed(seed)
     out = Timings(lengths, {name: [] for name in layers})
     with one_thread():
-        for L in lengths:
-            x = torch.randn(batch_size, L, d_model, generator=gen, requires_grad=True)
+        for T in lengths:
+            x = torch.randn(batch_size, T, d_model, generator=gen, requires_grad=True)
             steps = {name: lambda layer=layer, x=x: layer(x).sum().backward()
                      for name, layer in layers.items()}
             for name, t in median_times(steps, repeats).items():
@@ -161,14 +161,14 @@ def matmul_flops(name: str, length: int, d_model: int, batch_size: int) -> int:
     products in one forward pass of the layer ``name`` of :func:`time_layers`
     on a ``(batch_size, length, d_model)`` input. The recurrent layer and its
     yardstick do two ``d x d`` products per position; attention does four
-    (queries, keys, values, output) plus the ``L x L`` scores and their mix
+    (queries, keys, values, output) plus the ``T x T`` scores and their mix
     with the values. ``torch.utils.flop_counter.FlopCounterMode`` counts the
     same (see the tests); its first use costs seconds, a formula nothing."""
-    B, L, d = batch_size, length, d_model
+    B, T, d = batch_size, length, d_model
     per_position = {"recurrent": 2, "no waiting": 2, "attention": 4}[name]
-    products = per_position * 2 * B * L * d * d  # (B L, d) @ (d, d), 2 FLOPs each
+    products = per_position * 2 * B * T * d * d  # (B T, d) @ (d, d), 2 FLOPs each
     if name == "attention":
-        products += 2 * (2 * B * L * L * d)  # Q K^T and A V, summed over heads
+        products += 2 * (2 * B * T * T * d)  # Q @ K.mT and A @ V, summed over heads
     return products
 
 
@@ -180,16 +180,16 @@ def count_parallelism(lengths: Sequence[int] = (8, 16, 32, 64, 128, 256),
     from the graph PyTorch records) and how much arithmetic it does
     (:func:`matmul_flops`). Counts, not timings: the same on every machine
     and however busy it is."""
-    lengths = [check_positive_int("length", L) for L in lengths]  # also a generator
+    lengths = [check_positive_int("length", T) for T in lengths]  # also a generator
     layers = _layers(d_model, num_heads, seed)
     gen = torch.Generator().manual_seed(seed)
     depth = {name: [] for name in layers}
     flops = {name: [] for name in layers}
-    for L in lengths:
-        x = torch.randn(batch_size, L, d_model, generator=gen, requires_grad=True)
+    for T in lengths:
+        x = torch.randn(batch_size, T, d_model, generator=gen, requires_grad=True)
         for name, layer in layers.items():
             depth[name].append(sequential_depth(layer(x)))
-            flops[name].append(matmul_flops(name, L, d_model, batch_size))
+            flops[name].append(matmul_flops(name, T, d_model, batch_size))
     return Parallelism(lengths, depth, flops)
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Mapping, Sequence
 
 import torch
+from matplotlib.transforms import Bbox
 
 from introdl.experiments.decoding import SamplingSweep
 from introdl.figures.style import LINESTYLES, PALETTE, new_figure, panel_axes
@@ -46,7 +47,8 @@ def plot_quality_diversity(sweep: SamplingSweep, families: Sequence[str] | None 
     """Each decoding setting of ``sweep`` as a point: the share of distinct
     samples (x) against the share of grammatical ones (y). Settings of one
     family (temperature, top-k, top-p) are joined by a line, and each point is
-    labelled with its parameter (``tau``, ``k`` or ``p``). ``families``
+    labelled with its parameter (``tau``, ``k`` or ``p``), on a side of the
+    point where the label crosses no line, marker or other label. ``families``
     chooses the families drawn (default: all). Draws on ``ax`` if given;
     returns the ``Figure``."""
     if ax is None:
@@ -54,15 +56,14 @@ def plot_quality_diversity(sweep: SamplingSweep, families: Sequence[str] | None 
     markers = {"greedy": "s", "temperature": "o", "top-k": "^", "top-p": "D"}
     names = {"greedy": "greedy", "temperature": r"temperature $\tau$",
              "top-k": "top-$k$", "top-p": "top-$p$ (nucleus)"}
-    # where each family writes its labels: (offset in points, alignment)
-    places = {"temperature": ((-6, -3), "right", "top"),
-              "top-k": ((0, -8), "center", "top"),
-              "top-p": ((0, 7), "center", "bottom")}
+    # where each family tries to write its labels first
+    first_place = {"temperature": "below left", "top-k": "below", "top-p": "above"}
     if families is None:
         families = list(dict.fromkeys(sweep.families))  # in order of appearance
     unknown = set(families) - set(sweep.families)
     if unknown:
         raise ValueError(f"families {sorted(unknown)} are not in the sweep")
+    labels = []  # (text, point, colour, first place) of every labelled point
     for k, family in enumerate(families):
         idx = [i for i, f in enumerate(sweep.families) if f == family]
         color = PALETTE[k % len(PALETTE)]
@@ -70,14 +71,59 @@ def plot_quality_diversity(sweep: SamplingSweep, families: Sequence[str] | None 
                 marker=markers.get(family, "o"), color=color,
                 linestyle=LINESTYLES[k % len(LINESTYLES)],
                 label=names.get(family, family))
-        offset, ha, va = places.get(family, ((6, -2), "left", "top"))
+        if family == "greedy":
+            continue  # the legend names it
         for i in idx:
-            if family == "greedy":
-                continue  # the legend names it
             xy = (sweep.distinct[i], sweep.grammatical[i])
-            ax.annotate(f"{sweep.values[i]:g}", xy, xytext=offset, fontsize=8,
-                        textcoords="offset points", ha=ha, va=va, color=color)
+            labels.append((f"{sweep.values[i]:g}", xy, color,
+                           first_place.get(family, "right")))
     ax.set(xlabel="distinct samples (share)", ylabel="grammatical samples (share)",
            xlim=(-0.02, 1.1), ylim=(-0.02, 1.06))
     ax.legend(loc="lower left")
+    _place_labels(ax, labels)
     return ax.figure
+
+
+#: Where a point's label can go: offset in points, horizontal and vertical alignment.
+_PLACES = {"above": ((0, 6), "center", "bottom"), "below": ((0, -6), "center", "top"),
+           "right": ((6, 0), "left", "center"), "left": ((-6, 0), "right", "center"),
+           "above right": ((5, 4), "left", "bottom"),
+           "above left": ((-5, 4), "right", "bottom"),
+           "below right": ((5, -4), "left", "top"),
+           "below left": ((-5, -4), "right", "top")}
+
+
+def _place_labels(ax, labels, fontsize: float = 8) -> None:
+    """Write each label (text, (x, y), colour, first place) beside its point, at
+    the first place around it (its own first place, then the others of
+    :data:`_PLACES`) where it crosses no line, marker, legend or label already
+    written, and stays inside the axes. If no place is free, the first is used."""
+    fig = ax.figure
+    fig.draw_without_rendering()  # settles the layout, and so the pixel positions
+    paths = [line.get_transform().transform_path(line.get_path()) for line in ax.lines]
+    boxes = [ax.get_legend().get_window_extent()] if ax.get_legend() else []
+    for line in ax.lines:  # a box around every marker
+        r = line.get_markersize() / 2 * fig.dpi / 72  # points to pixels
+        for x, y in line.get_transform().transform(line.get_xydata()):
+            boxes.append(Bbox([[x - r, y - r], [x + r, y + r]]))
+    inside = ax.get_window_extent()
+    for text, xy, color, first in labels:
+        order = [first, *(p for p in _PLACES if p != first)]
+        for n, place in enumerate(order):
+            offset, ha, va = _PLACES[place]
+            note = ax.annotate(text, xy, xytext=offset, textcoords="offset points",
+                               ha=ha, va=va, fontsize=fontsize, color=color)
+            box = note.get_window_extent().padded(1)
+            free = (inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
+                    and not any(b.overlaps(box) for b in boxes)
+                    and not any(p.intersects_bbox(box, filled=False) for p in paths))
+            if free or n == len(order) - 1:
+                break
+            note.remove()
+        if not free:  # nowhere free: fall back to the first place
+            note.remove()
+            offset, ha, va = _PLACES[first]
+            note = ax.annotate(text, xy, xytext=offset, textcoords="offset points",
+                               ha=ha, va=va, fontsize=fontsize, color=color)
+            box = note.get_window_extent().padded(1)
+        boxes.append(box)

@@ -101,10 +101,11 @@ def plot_embeddings_2d(points, words: Sequence[str],
     fig, ax = new_figure(height=4.8) if ax is None else (ax.figure, ax)
     groups = list(groups) if groups is not None else ["word"] * len(words)
     markers = "osD^v<>ph*X"
+    colours = [*PALETTE, "#F0E442"]  # Okabe-Ito's eighth colour: eight word groups
     for k, group in enumerate(dict.fromkeys(groups)):
         idx = [i for i, g in enumerate(groups) if g == group]
         ax.scatter(points[idx, 0], points[idx, 1], s=28, marker=markers[k % 11],
-                   color=PALETTE[k % len(PALETTE)], label=group, edgecolors="black",
+                   color=colours[k % len(colours)], label=group, edgecolors="black",
                    linewidths=0.4)
     ax.set(xlabel="first principal component", ylabel="second principal component")
     if title:

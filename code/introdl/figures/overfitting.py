@@ -125,8 +125,8 @@ def plot_double_descent(curve: CapacityCurve, num_train: int, *, ax=None,
                 (num_train, 0.14), xycoords=("data", "axes fraction"),
                 xytext=(5, 0), textcoords="offset points", fontsize=8, va="center")
     for shift, text in ((-5, "classical"), (5, "over-parameterized")):
-        ax.annotate(text, (num_train, 0.98), xycoords=("data", "axes fraction"),
-                    xytext=(shift, 0), textcoords="offset points", va="top",
+        ax.annotate(text, (num_train, 0.06), xycoords=("data", "axes fraction"),
+                    xytext=(shift, 0), textcoords="offset points", va="bottom",
                     ha="right" if shift < 0 else "left", fontsize=8, style="italic")
     ax.set(xscale="log", yscale="log", xlabel="number of weights $d + 1$",
            ylabel="mean squared error", xlim=(min(p) * 0.9, max(p) * 1.1))
@@ -136,7 +136,7 @@ def plot_double_descent(curve: CapacityCurve, num_train: int, *, ax=None,
 
 
 def plot_interpolants(train, predictions: dict[str, Callable], *, ax=None,
-                      noise: float | None = None, ylim=(-2.2, 2.9)):
+                      noise: float | None = None, ylim=(-2.2, 3.4)):
     """Several fitted curves over the same training points, on one axes.
 
     Args:
@@ -161,7 +161,9 @@ def plot_interpolants(train, predictions: dict[str, Callable], *, ax=None,
     ax.scatter(*train, s=16, color=PALETTE[0], edgecolors="black", linewidths=0.4,
                zorder=3, label="training points")
     ax.set(xlabel="$x$", ylabel="$y$", ylim=ylim)
-    ax.legend(fontsize=7, loc="upper center", ncol=2)
+    # a white box, and room above the data, so that no curve runs through it
+    ax.legend(fontsize=7, loc="upper center", ncol=2, frameon=True, facecolor="white",
+              edgecolor="none", framealpha=0.95)
     return ax.figure
 
 

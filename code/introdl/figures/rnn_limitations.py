@@ -98,5 +98,5 @@ def plot_recall(recall: Recall, chance: float, *, item: str = "symbols", ax=None
     ax.set(xlabel=f"sequence length ({item} to recall)",
            ylabel=f"{item} recalled correctly", ylim=(0, 1.05))
     ax.yaxis.set_major_formatter("{x:.0%}")
-    ax.legend()
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 0.12))  # above the chance line
     return ax.figure

@@ -23,10 +23,10 @@ def draw_naive_sequence_model(num_steps: int = 4):
                                    ylim=(-0.4, 4.9))
     for t in range(num_steps):
         x = 1.2 + 2.2 * t
-        diagrams.node(ax, (x, 0.5), f"$x_{t}$", kind="input")
+        diagrams.node(ax, (x, 0.5), f"$x_{t + 1}$", kind="input")  # t = 1..T
         diagrams.box(ax, (x, 2.2), "feed-forward\nnetwork", width=1.7, height=1.0,
                      kind="hidden", fontsize=8)
-        diagrams.node(ax, (x, 3.9), rf"$\hat y_{t}$", kind="output")
+        diagrams.node(ax, (x, 3.9), rf"$\hat y_{t + 1}$", kind="output")
         diagrams.arrow(ax, (x, 0.5), (x, 2.2), r_end=0.5)
         diagrams.arrow(ax, (x, 2.2), (x, 3.9), r_start=0.5)
         if t:
