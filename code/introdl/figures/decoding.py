@@ -107,23 +107,24 @@ def _place_labels(ax, labels, fontsize: float = 8) -> None:
         for x, y in line.get_transform().transform(line.get_xydata()):
             boxes.append(Bbox([[x - r, y - r], [x + r, y + r]]))
     inside = ax.get_window_extent()
+
+    def write(text, xy, color, place):
+        offset, ha, va = _PLACES[place]
+        note = ax.annotate(text, xy, xytext=offset, textcoords="offset points",
+                           ha=ha, va=va, fontsize=fontsize, color=color)
+        return note, note.get_window_extent().padded(1)
+
+    def free(box):
+        return (inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
+                and not any(b.overlaps(box) for b in boxes)
+                and not any(p.intersects_bbox(box, filled=False) for p in paths))
+
     for text, xy, color, first in labels:
-        order = [first, *(p for p in _PLACES if p != first)]
-        for n, place in enumerate(order):
-            offset, ha, va = _PLACES[place]
-            note = ax.annotate(text, xy, xytext=offset, textcoords="offset points",
-                               ha=ha, va=va, fontsize=fontsize, color=color)
-            box = note.get_window_extent().padded(1)
-            free = (inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
-                    and not any(b.overlaps(box) for b in boxes)
-                    and not any(p.intersects_bbox(box, filled=False) for p in paths))
-            if free or n == len(order) - 1:
+        for place in (first, *(p for p in _PLACES if p != first)):
+            note, box = write(text, xy, color, place)
+            if free(box):
                 break
             note.remove()
-        if not free:  # nowhere free: fall back to the first place
-            note.remove()
-            offset, ha, va = _PLACES[first]
-            note = ax.annotate(text, xy, xytext=offset, textcoords="offset points",
-                               ha=ha, va=va, fontsize=fontsize, color=color)
-            box = note.get_window_extent().padded(1)
+        else:  # nowhere free: the first place after all
+            note, box = write(text, xy, color, first)
         boxes.append(box)
