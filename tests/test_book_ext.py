@@ -101,6 +101,19 @@ def test_fingerprint_changes_only_with_what_a_chapter_uses(tmp_path):
     assert again["uses_fig_one"] == after["uses_fig_one"]
 
 
+def test_fingerprint_follows_an_import_added_after_a_first_build(tmp_path):
+    # the module graph is kept between calls; an edit that adds an import must
+    # still reach the chapters that use the editing module
+    write_package(tmp_path, {"__init__.py": "", "a.py": "def f(): pass\n",
+                             "c.py": "def g(): pass\n"})
+    sources = {"uses_a": cell("from introdl.a import f")}
+    fingerprints(sources, tmp_path)
+    (tmp_path / "code/introdl/a.py").write_text("from introdl.c import g\n")
+    before = fingerprints(sources, tmp_path)
+    (tmp_path / "code/introdl/c.py").write_text("def g(): return 1\n")
+    assert fingerprints(sources, tmp_path)["uses_a"] != before["uses_a"]
+
+
 def test_fingerprint_does_not_depend_on_where_the_folder_lives(tmp_path):
     files = {"__init__.py": "", "a.py": "def f(): pass\n"}
     write_package(tmp_path / "here", files)
@@ -209,3 +222,35 @@ def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
     later = pdf.stat().st_mtime + 10
     os.utime(svg, (later, later))  # the figure changed
     assert converter.convert(str(svg), str(pdf)) and len(converted) == 2
+
+
+def test_the_icon_font_is_cut_again_only_when_the_icons_change(tmp_path):
+    """A rebuild that writes nothing keeps the cut font; a page with a new icon
+    gets a font that has it."""
+    from types import SimpleNamespace
+
+    import pydata_sphinx_theme
+    from introdl_speed import ICON_CSS, ICON_FONT, ICON_SUBSET, write_icon_font
+
+    theme_static = (Path(pydata_sphinx_theme.__file__).parent
+                    / "theme" / "pydata_sphinx_theme" / "static")
+    static = tmp_path / "_static"
+    (static / ICON_FONT).parent.mkdir(parents=True)
+    (static / ICON_FONT).write_bytes((theme_static / ICON_FONT).read_bytes())
+    (static / "styles").mkdir()
+    (static / "styles" / "theme.css").write_text(
+        '.fa-bars:before{content:"\\f0c9"}.fa-moon:before{content:"\\f186"}')
+    page = tmp_path / "page.html"
+    page.write_text('<i class="fa-solid fa-bars"></i>')
+    app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+
+    write_icon_font(app, None)
+    font, css = static / ICON_SUBSET, static / ICON_CSS
+    first = (font.read_bytes(), css.read_text())
+    assert "U+F0C9" in first[1] and "U+F186" not in first[1]
+    os.utime(font, (1, 1))  # a cut made again would get a new time
+    write_icon_font(app, None)
+    assert font.stat().st_mtime == 1 and css.read_text() == first[1]
+    page.write_text('<i class="fa-solid fa-bars"></i><i class="fa-moon"></i>')
+    write_icon_font(app, None)
+    assert "U+F186" in css.read_text() and font.stat().st_mtime > 1

@@ -155,10 +155,36 @@ def direct_dependencies(text: str, modules: dict[str, Path]) -> set[str]:
     return deps
 
 
-def module_dependencies(modules: dict[str, Path]) -> dict[str, set[str]]:
-    """Module -> the package modules its source imports (parsed with ``ast``)."""
-    return {name: _imports(ast.parse(path.read_text()), modules) - {name}
-            for name, path in modules.items()}
+def module_dependencies(modules: dict[str, Path],
+                        contents: dict[str, bytes] | None = None
+                        ) -> dict[str, set[str]]:
+    """Module -> the package modules its source imports (parsed with ``ast``).
+
+    ``contents`` (module -> source bytes) saves reading the files again.
+    """
+    if contents is None:
+        contents = {name: path.read_bytes() for name, path in modules.items()}
+    return {name: _imports(ast.parse(contents[name]), modules) - {name}
+            for name in modules}
+
+
+#: The last package analysed: its digest (names and contents) and module graph.
+#: A build fingerprints every chapter two or three times (reading it, its
+#: notebook download, the outdated check); parsing the whole package each time
+#: took about a second per chapter. Keyed on the contents, so never stale.
+_GRAPH_CACHE: dict[bytes, dict[str, set[str]]] = {}
+
+
+def _package_graph(modules: dict[str, Path],
+                   contents: dict[str, bytes]) -> dict[str, set[str]]:
+    digest = hashlib.sha256()
+    for name in sorted(contents):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(contents[name]).digest())
+    key = digest.digest()
+    if key not in _GRAPH_CACHE:
+        _GRAPH_CACHE.clear()
+        _GRAPH_CACHE[key] = module_dependencies(modules, contents)
+    return _GRAPH_CACHE[key]
 
 
 def closure(start: set[str], graph: dict[str, set[str]]) -> set[str]:
@@ -179,8 +205,8 @@ def fingerprints(sources: dict[str, str], root: Path) -> dict[str, str]:
     wherever the folder lives. The package is parsed once for all sources.
     """
     modules = package_modules(root / "code")
-    graph = module_dependencies(modules)
     contents = {name: path.read_bytes() for name, path in modules.items()}
+    graph = _package_graph(modules, contents)
     pins = root / "requirements.txt"
     pins = pins.read_bytes() if pins.exists() else b""
     result = {}

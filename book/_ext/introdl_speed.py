@@ -38,6 +38,7 @@ Pages lose the two scripts through a Jinja filter, ``introdl_light_head``, that
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing.util
 import re
 import shutil
@@ -295,10 +296,19 @@ def write_icon_font(app, exception) -> None:
     """``_static/introdl-icons.woff``, and the CSS that declares it for its icons."""
     if exception is not None or app.builder.format != "html":
         return
-    from fontTools import subset
-
     static = Path(app.outdir, "_static")
     wanted = icon_characters(static, used_icon_names(Path(app.outdir)))
+    # The font is cut again only when the theme's font or the icons the site uses
+    # changed: a rebuild that writes nothing should not pay for fontTools (about
+    # 2 s with its import). The key of the cut is written into the CSS it makes.
+    key = hashlib.sha256((static / ICON_FONT).read_bytes()
+                         + "".join(sorted(wanted)).encode()).hexdigest()[:16]
+    css = static / ICON_CSS
+    if ((static / ICON_SUBSET).exists() and css.exists()
+            and f"key {key} " in css.read_text(encoding="utf-8")):
+        return
+    from fontTools import subset
+
     options = subset.Options()
     options.flavor = "woff"  # zlib: fontTools writes woff2 only with brotli installed
     font = subset.load_font(str(static / ICON_FONT), options)
@@ -307,11 +317,12 @@ def write_icon_font(app, exception) -> None:
     subsetter.subset(font)
     subset.save_font(font, str(static / ICON_SUBSET), options)
     kept = sorted(font.getBestCmap())
+    font.close()  # fontTools keeps the source file open until then
     ranges = ", ".join(f"U+{c:X}" for c in kept)
     (static / ICON_CSS).write_text(
         f"/* {len(kept)} icons of Font Awesome Free (icons CC BY 4.0, font SIL OFL 1.1,"
         " Fonticons, Inc.), the ones this site uses, cut out of the theme's font by"
-        " book/_ext/introdl_speed.py */\n"
+        f" book/_ext/introdl_speed.py; key {key} */\n"
         f'@font-face {{ font-family: "{ICON_FAMILY}"; font-style: normal; '
         f"font-weight: 900; font-display: block; "
         f'src: url("{ICON_SUBSET}") format("woff"); unicode-range: {ranges}; }}\n',
