@@ -254,3 +254,33 @@ def test_the_icon_font_is_cut_again_only_when_the_icons_change(tmp_path):
     page.write_text('<i class="fa-solid fa-bars"></i><i class="fa-moon"></i>')
     write_icon_font(app, None)
     assert "U+F186" in css.read_text() and font.stat().st_mtime > 1
+
+
+def test_code_tokens_that_look_like_text_are_the_themes_plain_ones():
+    from introdl_speed import plain_token_classes
+    from pygments.styles import get_style_by_name
+
+    styles = [get_style_by_name(f"a11y-high-contrast-{mode}")
+              for mode in ("light", "dark")]
+    plain = plain_token_classes(styles)
+    assert {"n", "p", "w"} <= plain  # names, punctuation, whitespace
+    assert not {"k", "kn", "o", "s", "mi", "c1", "nb", "nf"} & plain  # coloured ones
+    # a class is plain only if it is plain in every style
+    assert plain_token_classes([get_style_by_name("default")]) != plain
+
+
+def test_plain_token_spans_are_dropped_only_inside_code_blocks():
+    from introdl_speed import without_spans
+
+    code = ('<div class="highlight"><pre><span class="kn">import</span> '
+            '<a href="api.html#x" class="sphinx-codeautolink-a"><span class="nn">torch'
+            '</span></a><span class="w"> </span><span class="n">x</span>'
+            '<span class="o">=</span><span class="p">(</span><span class="mi">1'
+            '</span><span class="p">)</span></pre></div>')
+    outside = '<p><span class="n">kept</span></p>'
+    out = without_spans(outside + code, {"n", "nn", "p", "w"})
+    assert out == (outside + '<div class="highlight"><pre>'
+                   '<span class="kn">import</span> '
+                   '<a href="api.html#x" class="sphinx-codeautolink-a">torch</a> x'
+                   '<span class="o">=</span>(<span class="mi">1</span>)</pre></div>')
+    assert without_spans(code, set()) == code

@@ -23,6 +23,14 @@ execution cache and the notebooks). It does three things:
   exactly those characters (``introdl-icons.css``). A character outside that set still
   shows, from the theme's full font.
 * **Figures load when the reader comes near them** (``loading="lazy"``).
+* **Code with fewer elements.** Pygments wraps every token of a code block in a
+  ``<span>``; names and punctuation, most of a Python line, look exactly like plain
+  text in the theme's light and dark styles. When the page has loaded, the theme's
+  script measures every code block (to make the wide ones keyboard-scrollable),
+  which makes the browser style and lay out all of the page's code at once: the
+  longest task of a chapter page on a phone. Once sphinx-codeautolink has added its
+  links (it finds names by their spans), the spans that change nothing are
+  dropped, which halves that task.
 * **No search index on pages that do not search.** With ``search_as_you_type`` off
   (the theme's default) the search box sends the reader to ``search.html``, which
   loads ``searchindex.js`` itself; other pages do not load the index and its tools.
@@ -70,6 +78,9 @@ CHECKED_VERSIONS = {
     "pydata-sphinx-theme": "0.17.1",
     # CairoSVGConverter.convert(_from, _to), subclassed by CachedSVGToPDF
     "sphinxcontrib-svg2pdfconverter": "2.1.0",
+    # adds its links to context["body"] in html-page-context at the default
+    # priority, matching Pygments' token spans: plain_code_tokens runs after it
+    "sphinx-codeautolink": "0.20.0",
 }
 
 #: Where ``npm ci`` puts KaTeX, relative to the book's root (the folder of _config.yml).
@@ -342,6 +353,53 @@ def lazy_images(app, pagename, templatename, context, doctree) -> None:
                                    context["body"])
 
 
+# -- Code: no element for a token that looks like plain text ------------------------
+
+_CODE_BLOCK = re.compile(r'(<div class="highlight"><pre>)(.*?)(</pre>)', re.S)
+
+
+def plain_token_classes(styles) -> set[str]:
+    """Pygments' CSS classes whose tokens look like plain text in every one of the
+    Pygments ``styles`` (same colour, weight, slant, underline, background)."""
+    from pygments.token import STANDARD_TYPES, Token
+
+    return {cls for ttype, cls in STANDARD_TYPES.items()
+            if cls and all(style.style_for_token(ttype)
+                           == style.style_for_token(Token.Text) for style in styles)}
+
+
+def note_plain_tokens(app) -> None:
+    """``builder-inited``: the classes to drop, for the theme's light and dark
+    code styles (its options ``pygments_light_style``, ``pygments_dark_style``)."""
+    from pygments.styles import get_style_by_name
+
+    app.introdl_plain_tokens = set()
+    if app.builder.format != "html":
+        return
+    options = app.builder.theme.get_options(app.config.html_theme_options)
+    names = [options.get(f"pygments_{mode}_style") for mode in ("light", "dark")]
+    if all(names):
+        styles = [get_style_by_name(name) for name in names]
+        app.introdl_plain_tokens = plain_token_classes(styles)
+
+
+def without_spans(html: str, classes: set[str]) -> str:
+    """``html`` with the token spans of ``classes`` in its code blocks replaced by
+    their text (Pygments' spans hold text only, never other tags)."""
+    if not classes:
+        return html
+    span = re.compile(r'<span class="(?:%s)">([^<]*)</span>'
+                      % "|".join(map(re.escape, sorted(classes))))
+    return _CODE_BLOCK.sub(lambda m: m[1] + span.sub(r"\1", m[2]) + m[3], html)
+
+
+def plain_code_tokens(app, pagename, templatename, context, doctree) -> None:
+    """``html-page-context``, after sphinx-codeautolink has linked the names."""
+    if "body" in context:
+        context["body"] = without_spans(context["body"],
+                                        getattr(app, "introdl_plain_tokens", set()))
+
+
 # -- MathJax: the fallback --------------------------------------------------------
 
 
@@ -384,6 +442,11 @@ def setup(app):
     app.connect("builder-inited", add_template_filter)
     app.add_css_file(ICON_CSS)
     app.connect("html-page-context", lazy_images)
+    app.connect("builder-inited", note_plain_tokens)
+    app.connect("html-page-context", plain_code_tokens, priority=800)
     app.connect("build-finished", write_icon_font)
     app.add_post_transform(CachedSVGToPDF)
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
+    # env_version: raised when the pages this extension writes change, so that a
+    # build with an older _build/ writes every page again
+    return {"version": "1.0", "env_version": 1, "parallel_read_safe": True,
+            "parallel_write_safe": True}

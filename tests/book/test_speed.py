@@ -213,3 +213,16 @@ def test_every_figure_file_is_at_most_150_kb(html_dir):
     assert not over, "figure files over 150 KB:\n" + "\n".join(
         f"  {name}: {size / 1024:.0f} KB (+{(size - FIGURE_BUDGET) / 1024:.0f} KB)"
         for name, size in over)
+
+
+@pytest.mark.parametrize("docname", ["book/lecture1/learning_rates",
+                                     "book/lecture2/transformers"])
+def test_code_has_no_span_for_a_token_that_looks_like_text(html_dir, docname):
+    """Names, punctuation and spaces look like plain text in the theme's code styles:
+    their spans are dropped (fewer elements for the browser to style), after
+    sphinx-codeautolink has linked the names, so the links stay."""
+    html = (html_dir / f"{docname}.html").read_text(encoding="utf-8")
+    code = "".join(re.findall(r'<div class="highlight"><pre>(.*?)</pre>', html, re.S))
+    assert 'class="k"' in code or 'class="kn"' in code  # still highlighted
+    assert not re.findall(r'<span class="(?:n|p|w)">', code)
+    assert code.count('class="sphinx-codeautolink-a"') >= 20
