@@ -105,3 +105,19 @@ def test_title_page_gives_the_edition(reader):
                          capture_output=True, text=True).stdout.strip()
     if sha:
         assert f"commit {sha}" in first, first[:300]
+
+
+def test_no_page_is_left_blank(reader):
+    """A PDF read on a screen: a chapter starts on the next page, not the next
+    right-hand one. (LaTeX's default for books fills the page before it with
+    nothing but the running head and foot.)"""
+    def body(page) -> list[str]:
+        lines = [line for line in (page.extract_text() or "").splitlines()
+                 if line.strip()]
+        if lines and lines[0].replace(" ", "").startswith("AnExecutableIntroduction"):
+            lines = lines[1:]  # the running head
+        return lines[:-1]  # the last line is the running foot (or a page number)
+
+    blank = [number for number, page in enumerate(reader.pages, start=1)
+             if not body(page)]
+    assert not blank, f"pages with nothing but the running head and foot: {blank}"
