@@ -1,7 +1,7 @@
 """Pages that load at once, on a phone too (issue 18).
 
 Sphinx extension of the book, separate from ``introdl_book`` (which handles the
-execution cache and the notebooks). It does three things:
+execution cache and the notebooks). It makes pages light, and the PDF build quick:
 
 * **Math rendered when the book is built.** With Node.js on the ``PATH`` and the
   pinned ``katex`` npm package in ``node_modules/`` (``make book`` runs ``npm ci``),
@@ -330,7 +330,7 @@ def write_icon_font(app, exception) -> None:
     kept = sorted(font.getBestCmap())
     font.close()  # fontTools keeps the source file open until then
     ranges = ", ".join(f"U+{c:X}" for c in kept)
-    (static / ICON_CSS).write_text(
+    css.write_text(
         f"/* {len(kept)} icons of Font Awesome Free (icons CC BY 4.0, font SIL OFL 1.1,"
         " Fonticons, Inc.), the ones this site uses, cut out of the theme's font by"
         f" book/_ext/introdl_speed.py; key {key} */\n"
