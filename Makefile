@@ -86,13 +86,17 @@ lint: $(STAMP)
 unit: lint
 	$(BIN)/python -m pytest -m "not book and not slow" -n 2 -q
 
+# The built book's tests, two files at a time: each file stays in one process, so
+# its fixtures (the browser, the PDF build, the small copies of the book that the
+# build tests build again and again) are made once.
+BOOK_TESTS := -m book -n 2 --dist loadfile -q
 test-book: $(STAMP)
-	$(BIN)/python -m pytest -m book -q
+	$(BIN)/python -m pytest $(BOOK_TESTS)
 
 # everything: lint, every package test (slow ones too), the built book and its checks
 test: lint book check-site
 	$(BIN)/python -m pytest -m "not book" -n 2 -q
-	$(BIN)/python -m pytest -m book -q
+	$(BIN)/python -m pytest $(BOOK_TESTS)
 
 # Page speed: Lighthouse in Debian's chromium, on the built site served with gzip.
 bench: $(NODE_ALL) book

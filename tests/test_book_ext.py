@@ -18,6 +18,7 @@ from introdl_book import (  # noqa: E402
     direct_dependencies,
     fingerprints,
     is_notebook,
+    keep_code_links,
     mark_fingerprint,
     module_dependencies,
     package_modules,
@@ -199,6 +200,42 @@ def test_the_static_files_digest_follows_every_file_and_name(tmp_path):
     assert len({first, edited, renamed}) == 3
     # a single file may be listed too
     assert static_files_digest(tmp_path, ["book/_static/a.css"]) != renamed
+
+
+def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
+    """sphinx-codeautolink restores from its cache only pages with .rst sources;
+    keep_code_links puts back those of any existing source, and leaves alone a page
+    read in this build and a page whose source is gone."""
+    import json
+    from types import SimpleNamespace
+
+    from sphinx_codeautolink.extension.cache import DataCache
+
+    src, doctrees = tmp_path / "src", tmp_path / "doctrees"
+    (src / "book").mkdir(parents=True)
+    doctrees.mkdir()
+    (src / "book/chapter.md").write_text("# A chapter\n")
+    note = {"source": "perceptron(x, w, b)",
+            "names": [{"import_components": ["introdl", "perceptron"],
+                       "code_str": "perceptron", "lineno": 1, "end_lineno": 1,
+                       "context": None, "resolved_location": None}],
+            "example": {"document": "book/chapter", "ref_id": "0", "headings": []},
+            "doc_lineno": 12}
+    saved = {"book/chapter": [note], "book/gone": [note], "book/read": [note]}
+    (doctrees / DataCache.cache_filename).write_text(json.dumps(saved))
+    fresh = ["read in this build"]
+    app = SimpleNamespace(
+        env=SimpleNamespace(sphinx_codeautolink_transforms={"book/read": fresh}),
+        doctreedir=str(doctrees), srcdir=str(src),
+        config=SimpleNamespace(source_suffix={".rst": "restructuredtext",
+                                              ".md": "myst-nb"}))
+    keep_code_links(app)
+    kept = app.env.sphinx_codeautolink_transforms
+    assert set(kept) == {"book/chapter", "book/read"} and kept["book/read"] is fresh
+    (transform,) = kept["book/chapter"]
+    assert transform.names[0].code_str == "perceptron"
+    assert transform.example.document == "book/chapter" and transform.doc_lineno == 12
+    keep_code_links(SimpleNamespace(env=SimpleNamespace()))  # not HTML: nothing
 
 
 def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):

@@ -19,9 +19,9 @@ nothing; an unchanged rebuild reads nothing.
 
 It also offers each chapter's executed notebook in the page's download menu,
 provides the ``figure-gallery`` directive (every numbered figure with its caption
-and a link back; in LaTeX a list of figures), and writes the bibliography without
+and a link back; in LaTeX a list of figures), writes the bibliography without
 docutils' ``role="list"`` (its entries are not list items, which screen readers
-reject).
+reject), and keeps the code links of pages written again without being read.
 
 Where it relies on other packages beyond their documented interfaces, it says so
 and :func:`check_versions` refuses to run with versions it was not checked with.
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import posixpath
 import re
 from importlib import metadata
@@ -62,6 +63,10 @@ CHECKED_VERSIONS = {
     "sphinx-jupyterbook-latex": "1.0.0",
     # the theme reads context["ipynb_source"] for its download menu
     "sphinx-book-theme": "1.3.0",
+    # env.sphinx_codeautolink_transforms (the dict its cache holds), its cache file
+    # codeautolink-cache.json in the doctree folder and the classes it stores:
+    # see keep_code_links
+    "sphinx-codeautolink": "0.20.0",
 }
 
 
@@ -430,14 +435,44 @@ def static_files_digest(confdir: str | Path, static_paths: list[str]) -> str:
 def note_static_files(app, config) -> None:
     """Sphinx copies the static files (the book's CSS and scripts) only when it
     writes a page, and it writes none when no page is out of date: an edit to
-    ``introdl.css`` alone never reached the site. The hash of the static files is a
-    configuration value of the environment, which Sphinx compares with the last
-    build's: a change to them reads every page again (from the execution cache,
-    executing nothing) and writes it with its new ``?v=`` checksums. Reading, not
-    only writing, keeps sphinx-codeautolink's links: it keeps the code of pages it
-    did not read only for ``.rst`` sources."""
+    ``introdl.css`` alone never reached the site. The hash of the static files is an
+    HTML configuration value, which Sphinx compares with the last build's: a change
+    to them writes every page again, with its new ``?v=`` checksums, and reads and
+    executes nothing (:func:`keep_code_links` keeps the code's links)."""
     config.introdl_static_digest = static_files_digest(app.confdir,
                                                        config.html_static_path)
+
+
+def keep_code_links(app) -> None:
+    """Keep sphinx-codeautolink's links on pages written but not read again.
+
+    sphinx-codeautolink links the names of a page's code from what it noted while
+    reading the page, and keeps those notes between builds in a cache file. When it
+    loads that file it keeps a page's notes only if the page's source is an
+    ``.rst`` file, so for this book's Markdown pages it keeps nothing. A build that
+    writes pages it does not read (after a commit, every page: the edition in the
+    footer is an HTML setting) wrote them with no links. This handler, run after
+    sphinx-codeautolink's own ``builder-inited``, puts back the notes of every page
+    whose source exists, whatever its suffix; a page read again replaces its notes
+    as before (sphinx-codeautolink's ``env-purge-doc``)."""
+    transforms = getattr(app.env, "sphinx_codeautolink_transforms", None)
+    if transforms is None:  # not an HTML build: sphinx-codeautolink does nothing
+        return
+    from sphinx_codeautolink.extension.block import CodeExample, Name, SourceTransform
+    from sphinx_codeautolink.extension.cache import DataCache
+
+    cache = Path(app.doctreedir, DataCache.cache_filename)
+    if not cache.exists():
+        return
+    suffixes = list(app.config.source_suffix)
+    for docname, saved in json.loads(cache.read_text("utf-8")).items():
+        if docname in transforms or not any(
+                Path(app.srcdir, docname + suffix).is_file() for suffix in suffixes):
+            continue
+        transforms[docname] = [
+            SourceTransform(**{**t, "example": CodeExample(**t["example"]),
+                               "names": [Name(**n) for n in t["names"]]})
+            for t in saved]
 
 
 #: Extensions that are safe for parallel reading but do not say so, and why.
@@ -469,10 +504,13 @@ def setup(app):
     app.add_node(gallery_node)
     app.add_directive("figure-gallery", FigureGallery)
     app.connect("doctree-resolved", fill_gallery)
-    app.add_config_value("introdl_static_digest", "", "env", types=[str])
+    app.add_config_value("introdl_static_digest", "", "html", types=[str])
     app.connect("config-inited", note_static_files)
+    app.connect("builder-inited", keep_code_links, priority=600)
     app.connect("source-read", add_fingerprint)
     app.connect("env-get-outdated", outdated_chapters)
     app.connect("html-page-context", offer_notebook, priority=500)
+    # env_version 3: pages written by an older build may have lost their code links
+    # (see keep_code_links); a new version reads every page once more
     return {"version": "2.0", "parallel_read_safe": True,
-            "parallel_write_safe": True, "env_version": 2}
+            "parallel_write_safe": True, "env_version": 3}
