@@ -238,6 +238,35 @@ def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
     keep_code_links(SimpleNamespace(env=SimpleNamespace()))  # not HTML: nothing
 
 
+def test_conf_py_is_generated_again_only_when_its_inputs_change(tmp_path):
+    """book/_ext/build.py runs `jupyter-book config sphinx` only when _config.yml,
+    _toc.yml, jupyter-book's version or conf.py itself changed since it last did."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("book_build_script",
+                                                  ROOT / "book/_ext/build.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    calls = []
+
+    def fake_jupyter_book(cmd, **kwargs):
+        calls.append(cmd)
+        (tmp_path / "conf.py").write_text(f"# generated, run {len(calls)}\n")
+
+    for name in ("_config.yml", "_toc.yml"):
+        (tmp_path / name).write_text("title: A book\n")
+    assert script.write_conf(tmp_path, run=fake_jupyter_book)
+    assert calls[0][-3:] == ["config", "sphinx", str(tmp_path)]
+    assert not script.write_conf(tmp_path, run=fake_jupyter_book)  # nothing changed
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    assert script.write_conf(tmp_path, run=fake_jupyter_book)
+    (tmp_path / "conf.py").write_text("# edited by hand\n")
+    assert script.write_conf(tmp_path, run=fake_jupyter_book)
+    (tmp_path / "conf.py").unlink()
+    assert script.write_conf(tmp_path, run=fake_jupyter_book)
+    assert len(calls) == 4 and not script.write_conf(tmp_path, run=fake_jupyter_book)
+
+
 def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
     """The PDF build converts a figure again only when its SVG is newer."""
     from introdl_speed import CachedSVGToPDF
