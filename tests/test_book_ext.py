@@ -19,6 +19,7 @@ from introdl_book import (  # noqa: E402
     fingerprints,
     is_notebook,
     keep_code_links,
+    keep_code_notes,
     mark_fingerprint,
     module_dependencies,
     package_modules,
@@ -203,9 +204,11 @@ def test_the_static_files_digest_follows_every_file_and_name(tmp_path):
 
 
 def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
-    """sphinx-codeautolink restores from its cache only pages with .rst sources;
-    keep_code_links puts back those of any existing source, and leaves alone a page
-    read in this build and a page whose source is gone."""
+    """sphinx-codeautolink restores from its cache only pages with .rst sources.
+    keep_code_links puts back those of any existing source before the names are
+    resolved, when a page is to be written that was not read; keep_code_notes puts
+    them back afterwards in every build, so that its cache file keeps them. Neither
+    touches a page read in this build or a page whose source is gone."""
     import json
     from types import SimpleNamespace
 
@@ -224,18 +227,31 @@ def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
     saved = {"book/chapter": [note], "book/gone": [note], "book/read": [note]}
     (doctrees / DataCache.cache_filename).write_text(json.dumps(saved))
     fresh = ["read in this build"]
-    app = SimpleNamespace(
-        env=SimpleNamespace(sphinx_codeautolink_transforms={"book/read": fresh}),
-        doctreedir=str(doctrees), srcdir=str(src),
-        config=SimpleNamespace(source_suffix={".rst": "restructuredtext",
-                                              ".md": "myst-nb"}))
-    keep_code_links(app)
-    kept = app.env.sphinx_codeautolink_transforms
+
+    def app(outdated):
+        env = SimpleNamespace(sphinx_codeautolink_transforms={"book/read": fresh})
+        return SimpleNamespace(
+            env=env, doctreedir=str(doctrees), srcdir=str(src),
+            builder=SimpleNamespace(get_outdated_docs=lambda: iter(outdated)),
+            config=SimpleNamespace(source_suffix={".rst": "restructuredtext",
+                                                  ".md": "myst-nb"}))
+
+    quiet = app(["book/read"])  # only the page read is written: nothing to resolve
+    keep_code_links(quiet, quiet.env)
+    assert set(quiet.env.sphinx_codeautolink_transforms) == {"book/read"}
+    keep_code_notes(quiet, quiet.env)
+    assert set(quiet.env.sphinx_codeautolink_transforms) == {"book/chapter",
+                                                             "book/read"}
+    rewritten = app(["book/chapter", "book/read"])  # written without being read
+    keep_code_links(rewritten, rewritten.env)
+    kept = rewritten.env.sphinx_codeautolink_transforms
     assert set(kept) == {"book/chapter", "book/read"} and kept["book/read"] is fresh
     (transform,) = kept["book/chapter"]
     assert transform.names[0].code_str == "perceptron"
     assert transform.example.document == "book/chapter" and transform.doc_lineno == 12
-    keep_code_links(SimpleNamespace(env=SimpleNamespace()))  # not HTML: nothing
+    latex = SimpleNamespace()  # not an HTML build: sphinx-codeautolink does nothing
+    keep_code_links(SimpleNamespace(), latex)
+    keep_code_notes(SimpleNamespace(), latex)
 
 
 def test_conf_py_is_generated_again_only_when_its_inputs_change(tmp_path):

@@ -443,24 +443,13 @@ def note_static_files(app, config) -> None:
                                                        config.html_static_path)
 
 
-def keep_code_links(app) -> None:
-    """Keep sphinx-codeautolink's links on pages written but not read again.
-
-    sphinx-codeautolink links the names of a page's code from what it noted while
-    reading the page, and keeps those notes between builds in a cache file. When it
-    loads that file it keeps a page's notes only if the page's source is an
-    ``.rst`` file, so for this book's Markdown pages it keeps nothing. A build that
-    writes pages it does not read (after a commit, every page: the edition in the
-    footer is an HTML setting) wrote them with no links. This handler, run after
-    sphinx-codeautolink's own ``builder-inited``, puts back the notes of every page
-    whose source exists, whatever its suffix; a page read again replaces its notes
-    as before (sphinx-codeautolink's ``env-purge-doc``)."""
-    transforms = getattr(app.env, "sphinx_codeautolink_transforms", None)
-    if transforms is None:  # not an HTML build: sphinx-codeautolink does nothing
-        return
+def _restore_code_notes(app, env) -> None:
+    """Put back sphinx-codeautolink's notes of every page not read in this build
+    whose source exists, whatever its suffix, from its cache file."""
     from sphinx_codeautolink.extension.block import CodeExample, Name, SourceTransform
     from sphinx_codeautolink.extension.cache import DataCache
 
+    transforms = env.sphinx_codeautolink_transforms
     cache = Path(app.doctreedir, DataCache.cache_filename)
     if not cache.exists():
         return
@@ -473,6 +462,35 @@ def keep_code_links(app) -> None:
             SourceTransform(**{**t, "example": CodeExample(**t["example"]),
                                "names": [Name(**n) for n in t["names"]]})
             for t in saved]
+
+
+def keep_code_links(app, env) -> None:
+    """Keep sphinx-codeautolink's links on pages written but not read again.
+
+    sphinx-codeautolink links the names of a page's code from what it noted while
+    reading the page, and keeps those notes between builds in a cache file. When it
+    loads that file it keeps a page's notes only if the page's source is an
+    ``.rst`` file, so for this book's Markdown pages it keeps nothing. A build that
+    writes pages it does not read (after a commit, every page: the edition in the
+    footer is an HTML setting) wrote them with no links.
+
+    This handler runs on ``env-updated`` before sphinx-codeautolink's own, which
+    resolves the noted names (importing the package, about 4 s). When a page is to
+    be written that was not read in this build (``Builder.get_outdated_docs``), it
+    puts back the notes of the pages not read, to be resolved and linked. In other
+    builds (a rebuild with nothing changed) :func:`keep_code_notes` puts them back
+    after the resolving, only so that the cache file keeps them."""
+    if getattr(env, "sphinx_codeautolink_transforms", None) is None:
+        return  # not an HTML build: sphinx-codeautolink does nothing
+    if set(app.builder.get_outdated_docs()) - set(env.sphinx_codeautolink_transforms):
+        _restore_code_notes(app, env)
+
+
+def keep_code_notes(app, env) -> None:
+    """``env-updated``, after sphinx-codeautolink: the notes of pages neither read
+    nor written stay in its cache file (it writes the file from what it holds)."""
+    if getattr(env, "sphinx_codeautolink_transforms", None) is not None:
+        _restore_code_notes(app, env)
 
 
 #: Extensions that are safe for parallel reading but do not say so, and why.
@@ -506,7 +524,8 @@ def setup(app):
     app.connect("doctree-resolved", fill_gallery)
     app.add_config_value("introdl_static_digest", "", "html", types=[str])
     app.connect("config-inited", note_static_files)
-    app.connect("builder-inited", keep_code_links, priority=600)
+    app.connect("env-updated", keep_code_links, priority=400)
+    app.connect("env-updated", keep_code_notes, priority=600)
     app.connect("source-read", add_fingerprint)
     app.connect("env-get-outdated", outdated_chapters)
     app.connect("html-page-context", offer_notebook, priority=500)
