@@ -75,8 +75,14 @@ def build_benchmarks() -> dict:
     try:
         cold, log = timed([*build, *FLAGS], root)
         warm, warm_log = timed([*build, *FLAGS], root)
+        # a change that no page reads: Sphinx starts, checks every page, writes none
+        (root / "unread.txt").write_text("x")
+        sphinx, sphinx_log = timed([*build, *FLAGS], root)
         result = {"cold_html_s": cold, "warm_html_s": warm,
                   "warm_executed": warm_log.count("Executing notebook"),
+                  "sphinx_nothing_read_s": sphinx,
+                  "sphinx_nothing_read_executed":
+                      sphinx_log.count("Executing notebook"),
                   "chapters_s": chapter_times(log.replace(str(root), "")),
                   "fixed_cost_s": median_seconds(fixed_cost, repeats=3, warmup=1)}
         if shutil.which("xelatex"):
@@ -137,6 +143,11 @@ def report(results: dict) -> None:
         print(f"rebuild, nothing changed:                {b['warm_html_s']:6.1f} s"
               f"   budget {BUDGETS['warm_html_s']} s; notebooks executed: "
               f"{b['warm_executed']}")
+        if "sphinx_nothing_read_s" in b:
+            print("rebuild after a change no page reads:    "
+                  f"{b['sphinx_nothing_read_s']:6.1f} s   (Sphinx runs and reads "
+                  f"nothing; no budget); notebooks executed: "
+                  f"{b['sphinx_nothing_read_executed']}")
         if "pdf_after_html_s" in b:
             print("PDF after the HTML build:                "
                   f"{b['pdf_after_html_s']:6.1f} s"

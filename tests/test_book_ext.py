@@ -23,6 +23,7 @@ from introdl_book import (  # noqa: E402
     mark_fingerprint,
     module_dependencies,
     package_modules,
+    reread_pages_without_code_notes,
     static_files_digest,
 )
 from sphinx.errors import ExtensionError  # noqa: E402
@@ -232,7 +233,8 @@ def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
         env = SimpleNamespace(sphinx_codeautolink_transforms={"book/read": fresh})
         return SimpleNamespace(
             env=env, doctreedir=str(doctrees), srcdir=str(src),
-            builder=SimpleNamespace(get_outdated_docs=lambda: iter(outdated)),
+            builder=SimpleNamespace(name="html",
+                                    get_outdated_docs=lambda: iter(outdated)),
             config=SimpleNamespace(source_suffix={".rst": "restructuredtext",
                                                   ".md": "myst-nb"}))
 
@@ -249,20 +251,57 @@ def test_code_links_of_markdown_pages_are_kept_between_builds(tmp_path):
     (transform,) = kept["book/chapter"]
     assert transform.names[0].code_str == "perceptron"
     assert transform.example.document == "book/chapter" and transform.doc_lineno == 12
-    latex = SimpleNamespace()  # not an HTML build: sphinx-codeautolink does nothing
-    keep_code_links(SimpleNamespace(), latex)
-    keep_code_notes(SimpleNamespace(), latex)
+    # not an HTML build: sphinx-codeautolink does nothing, even with an environment
+    # that an HTML build left (the PDF build shares it)
+    latex = app(["book/chapter"])
+    latex.builder.name = "latex"
+    keep_code_links(latex, latex.env)
+    keep_code_notes(latex, latex.env)
+    assert set(latex.env.sphinx_codeautolink_transforms) == {"book/read"}
 
 
-def test_conf_py_is_generated_again_only_when_its_inputs_change(tmp_path):
-    """book/_ext/build.py runs `jupyter-book config sphinx` only when _config.yml,
-    _toc.yml, jupyter-book's version or conf.py itself changed since it last did."""
+def test_pages_read_by_a_pdf_build_are_read_again_for_their_code_links(tmp_path):
+    """The HTML and PDF builds share the environment. A page read since
+    sphinx-codeautolink wrote its cache file (by a PDF build, in which it notes
+    nothing) is read again by the next HTML build; with no cache file, every page."""
+    import os
+    from types import SimpleNamespace
+
+    from sphinx_codeautolink.extension.cache import DataCache
+
+    cache = tmp_path / DataCache.cache_filename
+    cache.write_text("{}")
+    os.utime(cache, ns=(2_000_000_000, 2_000_000_000))  # written at 2 s
+    env = SimpleNamespace(all_docs={"before": 1_000_000, "after": 3_000_000,
+                                    "edited": 3_000_000})  # read at 1 s and 3 s
+
+    def outdated(builder, changed=()):
+        app = SimpleNamespace(doctreedir=str(tmp_path),
+                              builder=SimpleNamespace(name=builder))
+        return reread_pages_without_code_notes(app, env, set(), set(changed), set())
+
+    assert outdated("html") == ["after", "edited"]
+    assert outdated("html", changed={"edited"}) == ["after"]  # read anyway
+    assert outdated("latex") == []
+    cache.unlink()
+    assert outdated("html") == ["before", "after", "edited"]
+
+
+def build_script():
+    """book/_ext/build.py as a module (it is a script, not on the import path)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("book_build_script",
                                                   ROOT / "book/_ext/build.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
+    return script
+
+
+def test_conf_py_is_generated_again_only_when_its_inputs_change(tmp_path):
+    """book/_ext/build.py runs `jupyter-book config sphinx` only when _config.yml,
+    _toc.yml, jupyter-book's version or conf.py itself changed since it last did."""
+    script = build_script()
     calls = []
 
     def fake_jupyter_book(cmd, **kwargs):
@@ -281,6 +320,53 @@ def test_conf_py_is_generated_again_only_when_its_inputs_change(tmp_path):
     (tmp_path / "conf.py").unlink()
     assert script.write_conf(tmp_path, run=fake_jupyter_book)
     assert len(calls) == 4 and not script.write_conf(tmp_path, run=fake_jupyter_book)
+
+
+def test_the_build_is_skipped_only_when_nothing_it_depends_on_changed(tmp_path,
+                                                                      monkeypatch):
+    """build.py's record of the last build: any edit to a file of the project, a
+    package installed or upgraded, an environment variable or option the build reads,
+    or a change to the output makes the next build run; outputs, caches and the
+    tools' folders are not inputs; -E always builds."""
+    script = build_script()
+    site_packages = tmp_path / "site-packages"
+    (site_packages / "torch-2.5.1.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(script.site, "getsitepackages", lambda: [str(site_packages)])
+    root = tmp_path / "book"
+    (root / "book").mkdir(parents=True)
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "_build" / "html").mkdir(parents=True)
+    (root / "_build" / "html" / "intro.html").write_text("<p>Intro</p>")
+
+    def record(*options):
+        return script.UpToDate(root, "html", list(options))
+
+    record("-W").save()
+    assert record("-W").current()
+    assert not record("-W", "-n").current()  # other options
+    for not_input in (".git/index", "_build/doctrees/x.pickle", "node_modules/x.js",
+                      "book/__pycache__/x.pyc", ".pytest_cache/x", "code/a.egg-info/x",
+                      "benchmarks/results/latest.json", "_build/html/" + str(
+                          script.BUNDLE)):
+        (root / not_input).parent.mkdir(parents=True, exist_ok=True)
+        (root / not_input).write_text("x")
+        assert record("-W").current(), not_input
+    changes = [
+        lambda: (root / "book" / "intro.md").write_text("# Introduction\n"),
+        lambda: (root / "tests").mkdir() or (root / "tests" / "new.py").write_text(""),
+        lambda: (site_packages / "torch-2.5.1.dist-info").rename(
+            site_packages / "torch-2.6.0.dist-info"),
+        lambda: monkeypatch.setenv("PYTHONHASHSEED", "1"),
+        lambda: (root / "_build" / "html" / "intro.html").unlink(),
+    ]
+    for change in changes:
+        change()
+        assert not record("-W").current()
+        record("-W").save()
+        assert record("-W").current()
+    assert not record("-W", "-E").current()
+    record("-W").forget()
+    assert not record("-W").current()
 
 
 def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
@@ -366,3 +452,21 @@ def test_plain_token_spans_are_dropped_only_inside_code_blocks():
                    '<a href="api.html#x" class="sphinx-codeautolink-a">torch</a> x'
                    '<span class="o">=</span>(<span class="mi">1</span>)</pre></div>')
     assert without_spans(code, set()) == code
+
+
+def test_citations_are_resolved_without_a_search_of_the_installed_packages(
+        monkeypatch):
+    """sphinxcontrib-bibtex asks pybtex for its plain-text backend once per
+    citation; after the book's extension registered it, pybtex finds it without
+    reading every installed distribution's entry points, and it is the same class."""
+    import pybtex.plugin
+    from introdl_speed import register_bibtex_plugins
+    from pybtex.backends.plaintext import Backend
+
+    register_bibtex_plugins()
+
+    def search(**kwargs):
+        raise AssertionError(f"searched the installed entry points for {kwargs}")
+
+    monkeypatch.setattr(pybtex.plugin, "entry_points", search)
+    assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is Backend

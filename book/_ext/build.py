@@ -10,7 +10,22 @@
 2. ``sphinx-build -j BOOK_JOBS`` builds it. Reading a chapter executes it, so with
    ``-j 2`` two chapters execute at once (jupyter-book's own ``build`` command has
    no option for parallel reading). The PDF is Sphinx's make mode,
-   ``sphinx-build -M latexpdf``.
+   ``sphinx-build -M latexpdf``. Both keep what Sphinx read in one folder,
+   ``_build/doctrees``, so the PDF build after the HTML build reads (and executes)
+   nothing; ``introdl_book.share_environment`` keeps the one setting that
+   sphinx-jupyterbook-latex changes for LaTeX from making each build read every
+   page again.
+
+3. Before either, the script checks whether anything the build depends on changed
+   since the last build of the same builder that succeeded: every file of the
+   project (outputs, caches and tool environments aside; see ``NOT_INPUTS``), the
+   git commit (the footer names it), the installed packages and Python, the tools
+   on the PATH, the environment variables the build reads, the options given, and
+   the output folder itself (a file deleted or written there by another command).
+   If nothing did, Sphinx is not started: starting it, loading every page it keeps
+   and checking each for changes takes 8 to 12 s on the whole book, only to write
+   nothing. ``-E`` or ``-a`` always builds. The record is
+   ``_build/.up-to-date-<builder>``, written only after a build that succeeded.
 
 ``make book``, ``make pdf`` and the build tests all call this script, so the
 tests exercise the very command readers run. Outputs: ``_build/html`` or
@@ -20,11 +35,15 @@ tests exercise the very command readers run. Outputs: ``_build/html`` or
 
 import argparse
 import hashlib
+import json
 import os
+import shutil
+import site
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
+
+from introdl_edition import commit
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -36,8 +55,10 @@ def sphinx_command(builder: str, extra: list[str], jobs: int) -> list[str]:
     if builder == "latex":  # LaTeX, then the PDF through Sphinx's generated Makefile
         return sphinx + ["-M", "latexpdf", str(ROOT), str(ROOT / "_build"),
                          "-j", str(jobs), *extra]
-    return sphinx + ["-b", builder, "-j", str(jobs), *extra,
-                     str(ROOT), str(ROOT / "_build" / builder)]
+    # the same doctree folder as the PDF build's (make mode's default): the PDF
+    # build after the HTML build reads nothing (Sphinx's documented use of -d)
+    return sphinx + ["-b", builder, "-d", str(ROOT / "_build" / "doctrees"),
+                     "-j", str(jobs), *extra, str(ROOT), str(ROOT / "_build" / builder)]
 
 
 #: What ``conf.py`` is generated from, and the file itself.
@@ -46,6 +67,8 @@ CONF_INPUTS = ("_config.yml", "_toc.yml", "conf.py")
 
 def conf_key(root: Path) -> str:
     """A hash of jupyter-book's version and of the files in CONF_INPUTS."""
+    from importlib import metadata
+
     digest = hashlib.sha256(metadata.version("jupyter-book").encode())
     for name in CONF_INPUTS:
         path = root / name
@@ -67,11 +90,111 @@ def write_conf(root: Path, run=subprocess.run) -> bool:
     return True
 
 
+#: Folders that are not inputs of the build: its outputs, caches, and the tools'
+#: environments (what is installed there enters the key through ``environment``).
+NOT_INPUTS = frozenset({".git", ".venv", "_build", "node_modules", "__pycache__",
+                        ".ipynb_checkpoints", ".pytest_cache", ".hypothesis",
+                        ".ruff_cache", ".mypy_cache"})
+#: Folders below the root that are outputs of other commands (``make bench``).
+NOT_INPUT_PATHS = frozenset({Path("benchmarks", "results")})
+#: Written into the HTML output by ``bundle.py`` after the build, not by Sphinx.
+BUNDLE = Path("_downloads", "introdl-notebooks.zip")
+#: What the build reads from the environment (``make`` exports most of them).
+ENV_VARS = ("PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+            "JUPYTER_PATH", "SOURCE_DATE_EPOCH", "PATH")
+#: Options that ask Sphinx to read or write everything again.
+FORCE = frozenset({"-E", "--fresh-env", "-a", "--write-all"})
+
+
+def project_files(root: Path):
+    """Every file of the project the build may read, as paths relative to root."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder).relative_to(root)
+        dirs[:] = sorted(d for d in dirs if d not in NOT_INPUTS
+                         and not d.endswith(".egg-info")
+                         and here / d not in NOT_INPUT_PATHS)
+        yield from (here / name for name in sorted(files))
+
+
+def environment() -> list[str]:
+    """Python, the installed distributions (their folder names carry the versions),
+    the tools the build calls and the environment variables it reads."""
+    parts = [sys.version, sys.executable]
+    for folder in site.getsitepackages():
+        if os.path.isdir(folder):
+            parts += sorted(os.listdir(folder))
+    parts += [f"{name}={os.environ.get(name)}" for name in ENV_VARS]
+    parts += [f"{tool}={shutil.which(tool)}" for tool in ("node", "git", "xelatex")]
+    return parts
+
+
+def inputs_key(root: Path, builder: str, options: list[str]) -> str:
+    """A hash of everything the build of ``builder`` with ``options`` depends on."""
+    digest = hashlib.sha256(json.dumps(
+        [builder, options, commit(root), environment()]).encode())
+    for path in project_files(root):
+        digest.update(str(path).encode() + b"\0")
+        try:
+            digest.update(hashlib.sha256((root / path).read_bytes()).digest())
+        except OSError:  # a broken link, a socket: nothing the build can read
+            digest.update(b"\0unreadable\0")
+    return digest.hexdigest()
+
+
+def output_state(folder: Path) -> str | None:
+    """A hash of the names, sizes and times of the files in the output folder (None
+    if it does not exist): a file deleted or rewritten there changes it."""
+    if not folder.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for folder_name, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder_name, name)
+            if path.relative_to(folder) != BUNDLE:
+                stat = path.stat()
+                digest.update(f"{path.relative_to(folder)}\0{stat.st_size}\0"
+                              f"{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+class UpToDate:
+    """The record of the last build of ``builder`` that succeeded: the key of its
+    inputs, taken before it started, and the state of the output it left."""
+
+    def __init__(self, root: Path, builder: str, options: list[str]):
+        self.record = root / "_build" / f".up-to-date-{builder}"
+        self.output = root / "_build" / builder
+        self.forced = bool(FORCE.intersection(options))
+        self.key = inputs_key(root, builder, options)
+
+    def current(self) -> bool:
+        if self.forced or not self.record.exists():
+            return False
+        saved = json.loads(self.record.read_text())
+        return saved == {"inputs": self.key, "output": output_state(self.output)}
+
+    def forget(self) -> None:
+        self.record.unlink(missing_ok=True)
+
+    def save(self) -> None:
+        self.record.write_text(json.dumps(
+            {"inputs": self.key, "output": output_state(self.output)}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--builder", default="html", choices=["html", "latex"])
     args, extra = parser.parse_known_args(argv)
     jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    record = UpToDate(ROOT, args.builder, extra)
+    if record.current():
+        print(f"_build/{args.builder} is up to date: nothing the build reads changed "
+              "since it was made (book/_ext/build.py lists what is checked).")
+        return 0
+    record.forget()  # a build that fails or is stopped leaves no record
+    # earlier editions kept the HTML build's doctrees inside the site itself
+    shutil.rmtree(ROOT / "_build" / "html" / ".doctrees", ignore_errors=True)
     write_conf(ROOT)
     # The book's own extensions (_config.yml: sphinx.local_extensions), and the
     # package of THIS folder for Sphinx and for the kernels that execute the
@@ -80,7 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = [ROOT / "book" / "_ext", ROOT / "code"]
     paths += [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
-    return subprocess.run(sphinx_command(args.builder, extra, jobs), env=env).returncode
+    code = subprocess.run(sphinx_command(args.builder, extra, jobs), env=env).returncode
+    if code == 0:
+        record.save()
+    return code
 
 
 if __name__ == "__main__":

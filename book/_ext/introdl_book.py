@@ -60,6 +60,7 @@ CHECKED_VERSIONS = {
     "docutils": "0.21.2",
     "sphinx-multitoc-numbering": "0.1.3",
     "sphinx-mathjax-offline": "0.0.2",
+    # sets numfig_secnum_depth when the LaTeX builder starts (see share_environment)
     "sphinx-jupyterbook-latex": "1.0.0",
     # the theme reads context["ipynb_source"] for its download menu
     "sphinx-book-theme": "1.3.0",
@@ -322,10 +323,10 @@ class FigureGallery(SphinxDirective):
     """``figure-gallery``: every numbered figure of the book, in reading order."""
 
     def run(self):
-        if self.env.app.builder.format == "latex":
-            return [nodes.raw("", r"\listoffigures", format="latex")]
-        # The captions, with their math, are copied in after reading; an empty
-        # formula tells Sphinx's math domain that this page has math to render.
+        # The same node for every builder (the HTML and the PDF builds share what
+        # Sphinx read): the captions, with their math, are copied in after reading,
+        # or LaTeX's list of figures put in (fill_gallery). An empty formula tells
+        # Sphinx's math domain that this page has math to render.
         return [gallery_node("", nodes.math("", ""))]
 
 
@@ -380,7 +381,10 @@ def _toc_order(env):
 
 
 def fill_gallery(app, doctree, fromdoc):
-    for placeholder in doctree.findall(gallery_node):
+    for placeholder in list(doctree.findall(gallery_node)):
+        if app.builder.format == "latex":
+            placeholder.replace_self(nodes.raw("", r"\listoffigures", format="latex"))
+            continue
         grid = nodes.container(classes=["introdl-gallery"])
         for number, title, uri, figure in _figure_entries(app, fromdoc):
             item = nodes.container(classes=["introdl-gallery-item"])
@@ -443,6 +447,34 @@ def note_static_files(app, config) -> None:
                                                        config.html_static_path)
 
 
+def _links_code(app) -> bool:
+    """Whether sphinx-codeautolink works in this build (it does for these builders
+    only; the environment, shared by the HTML and PDF builds, may still hold its
+    notes from an HTML build)."""
+    return getattr(getattr(app, "builder", None), "name", None) in ("html", "dirhtml")
+
+
+def reread_pages_without_code_notes(app, env, added, changed, removed):
+    """``env-get-outdated``: pages read after sphinx-codeautolink last wrote its
+    cache file are read again in an HTML build.
+
+    The HTML and PDF builds share what Sphinx read (``_build/doctrees``), so a PDF
+    build after an edit reads the page for both; sphinx-codeautolink notes nothing
+    in a PDF build, and its cache file keeps the notes of the page as it was. An
+    HTML build that wrote the page from those notes would link the old code. (No
+    cache file: every page is read, to take the notes.) Each page is read from the
+    execution cache; nothing is executed for this."""
+    from sphinx_codeautolink.extension.cache import DataCache
+
+    if not _links_code(app):
+        return []
+    cache = Path(app.doctreedir, DataCache.cache_filename)
+    written = cache.stat().st_mtime_ns // 1_000 if cache.exists() else -1
+    # Sphinx notes when it read a page, in microseconds (BuildEnvironment.all_docs)
+    return [doc for doc, read in env.all_docs.items()
+            if read > written and doc not in added | changed | removed]
+
+
 def _restore_code_notes(app, env) -> None:
     """Put back sphinx-codeautolink's notes of every page not read in this build
     whose source exists, whatever its suffix, from its cache file."""
@@ -480,7 +512,7 @@ def keep_code_links(app, env) -> None:
     puts back the notes of the pages not read, to be resolved and linked. In other
     builds (a rebuild with nothing changed) :func:`keep_code_notes` puts them back
     after the resolving, only so that the cache file keeps them."""
-    if getattr(env, "sphinx_codeautolink_transforms", None) is None:
+    if not _links_code(app):
         return  # not an HTML build: sphinx-codeautolink does nothing
     if set(app.builder.get_outdated_docs()) - set(env.sphinx_codeautolink_transforms):
         _restore_code_notes(app, env)
@@ -489,8 +521,45 @@ def keep_code_links(app, env) -> None:
 def keep_code_notes(app, env) -> None:
     """``env-updated``, after sphinx-codeautolink: the notes of pages neither read
     nor written stay in its cache file (it writes the file from what it holds)."""
-    if getattr(env, "sphinx_codeautolink_transforms", None) is not None:
+    if _links_code(app):
         _restore_code_notes(app, env)
+
+
+#: Settings that sphinx-jupyterbook-latex changes for the LaTeX builder only.
+_LATEX_WRITER_ONLY = ("numfig_secnum_depth",)
+
+
+def note_shared_settings(app, config) -> None:
+    """``config-inited``: the settings as both builds read the pages."""
+    app.introdl_shared_settings = {name: config[name] for name in _LATEX_WRITER_ONLY}
+
+
+def share_environment(app) -> None:
+    """``builder-inited``, after sphinx-jupyterbook-latex: the PDF build reads the
+    pages with the HTML build's settings, and its writer alone gets the LaTeX ones.
+
+    The HTML and PDF builds share what Sphinx read (``_build/doctrees``), so a PDF
+    build after the HTML build reads nothing. Sphinx reads every page again when a
+    setting that pages are read with differs from the last build's, and
+    sphinx-jupyterbook-latex sets one of them (``numfig_secnum_depth`` = 2, so
+    that LaTeX numbers figures per chapter under its parts) when the LaTeX builder
+    starts: each build would read every page the other had read. The setting is
+    given back its value here and handed to the LaTeX writer when the book's
+    doctree is resolved (``doctree-resolved``: the LaTeX builder emits no
+    ``write-started``), after the reading and the numbering of figures and
+    exercises, which the PDF then shares with the site."""
+    if app.builder.format != "latex":
+        return
+    app.introdl_latex_settings = {name: app.config[name] for name in _LATEX_WRITER_ONLY}
+    for name, value in app.introdl_shared_settings.items():
+        app.config[name] = value
+
+
+def hand_settings_to_writer(app, doctree, docname) -> None:
+    """``doctree-resolved``: the LaTeX writer gets sphinx-jupyterbook-latex's
+    settings (a LaTeX build resolves the whole book's doctree once, then writes)."""
+    for name, value in getattr(app, "introdl_latex_settings", {}).items():
+        app.config[name] = value
 
 
 #: Extensions that are safe for parallel reading but do not say so, and why.
@@ -528,6 +597,10 @@ def setup(app):
     app.connect("env-updated", keep_code_notes, priority=600)
     app.connect("source-read", add_fingerprint)
     app.connect("env-get-outdated", outdated_chapters)
+    app.connect("env-get-outdated", reread_pages_without_code_notes)
+    app.connect("config-inited", note_shared_settings, priority=900)
+    app.connect("builder-inited", share_environment, priority=900)
+    app.connect("doctree-resolved", hand_settings_to_writer)
     app.connect("html-page-context", offer_notebook, priority=500)
     # env_version 3: pages written by an older build may have lost their code links
     # (see keep_code_links); a new version reads every page once more

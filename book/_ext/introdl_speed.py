@@ -39,6 +39,12 @@ execution cache and the notebooks). It makes pages light, and the PDF build quic
   turns each into PDF; the subclass here skips a figure whose PDF is already there
   and newer than its SVG (the library converts every figure on every build: 20 to 40 s
   for the book).
+* **Citations resolved without a search of every installed package.** pybtex finds
+  a plugin by reading the entry points of every installed distribution (about 20 ms
+  with this environment's 370), and sphinxcontrib-bibtex asks it for the plain-text
+  backend once per citation it resolves: about 5 s of every build that writes the
+  pages. The backend is registered once with pybtex's ``register_plugin``, which
+  pybtex looks in first; it is the very class the entry point names.
 
 Pages lose the two scripts through a Jinja filter, ``introdl_light_head``, that
 ``book/_templates/layout.html`` applies to the theme's own ``<head>`` blocks.
@@ -432,8 +438,22 @@ class CachedSVGToPDF(CairoSVGConverter):
         return super().convert(_from, _to)
 
 
+#: pybtex plugins that sphinxcontrib-bibtex looks up once per citation.
+BIBTEX_PLUGINS = (("pybtex.backends", "plaintext"),)
+
+
+def register_bibtex_plugins() -> None:
+    """Look each of BIBTEX_PLUGINS up once, in the installed entry points, and
+    register the class found, so that later lookups need no search."""
+    from pybtex.plugin import find_plugin, register_plugin
+
+    for group, name in BIBTEX_PLUGINS:
+        register_plugin(group, name, find_plugin(group, name), force=True)
+
+
 def setup(app):
     check_versions()
+    register_bibtex_plugins()
     root = Path(app.confdir)
     if katex_available(root):
         use_katex(app, root)

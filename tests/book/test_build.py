@@ -84,6 +84,20 @@ def build(root: Path, *, ok: bool = True) -> str:
     return log
 
 
+UP_TO_DATE = "_build/html is up to date"
+
+
+def build_again(root: Path) -> str:
+    """Build after a change to a file the book does not read, so that Sphinx runs
+    (with nothing changed, the build does not start it): the log shows what Sphinx
+    itself reads and executes again when nothing it reads changed."""
+    unread = root / "unread.txt"
+    unread.write_text(f"{unread.read_text() if unread.exists() else ''}x")
+    log = build(root)
+    assert UP_TO_DATE not in log and "build succeeded" in log, log[-2000:]
+    return log
+
+
 def executed(log: str) -> list[str]:
     """The chapters the build executed."""
     # the log names each chapter by its full path: keep book/<part>/<name>
@@ -139,9 +153,25 @@ def book_copy(first_build):
 
 
 def test_unchanged_rebuild_reads_and_executes_nothing(book_copy):
+    """With nothing changed the build does not even start Sphinx; when something
+    changed that no page reads, Sphinx runs and reads and executes nothing."""
+    build(book_copy)  # whatever an earlier test left is built here
     log = build(book_copy)
-    assert executed(log) == []
-    assert reread(log) == []
+    assert UP_TO_DATE in log and "Running Sphinx" not in log
+    log = build_again(book_copy)
+    assert executed(log) == [] and reread(log) == []
+
+
+def test_an_unchanged_rebuild_still_builds_when_the_output_changed(book_copy):
+    """The output is part of what is checked: a page deleted, or the folder written
+    by another command, is built again (that -E always builds, and the rest of what
+    is checked, is a unit test of build.py)."""
+    build(book_copy)
+    page = book_copy / "_build/html" / f"{LOSS}.html"
+    page.unlink()
+    log = build(book_copy)
+    assert UP_TO_DATE not in log and page.exists()
+    assert UP_TO_DATE in build(book_copy)
 
 
 def test_prose_edit_rereads_but_executes_nothing(book_copy):
@@ -163,7 +193,7 @@ def test_edit_to_a_module_reexecutes_exactly_the_chapters_using_it(book_copy):
         log = build(book_copy)
         assert executed(log) == [PERCEPTRON]
         assert code_links(book_copy, PERCEPTRON) == links > 0
-        assert executed(build(book_copy)) == []  # and the new result is cached
+        assert executed(build_again(book_copy)) == []  # and the new result is cached
     assert executed(build(book_copy)) == []  # the old outputs are still cached
     assert code_links(book_copy, PERCEPTRON) == links
 
@@ -229,7 +259,7 @@ def test_a_moved_folder_never_shows_stale_outputs(book_copy, tmp_path, how):
         assert f"{elsewhere}/{PERCEPTRON}.md: Executing notebook" in log
         assert "Using cached notebook" not in log.split(PERCEPTRON)[-1]
     build(elsewhere)  # undone: passes, with the outputs cached for this code
-    assert executed(build(elsewhere)) == []
+    assert executed(build_again(elsewhere)) == []
 
 
 def test_two_clean_builds_are_identical(first_build, tmp_path):
@@ -252,7 +282,7 @@ def test_without_katex_the_math_is_typeset_by_mathjax_from_the_site(book_copy):
     """The copy has no node_modules/ (no `npm ci`), as on a machine without Node.js:
     it still builds under -W, pages load MathJax from the site itself, and the build
     says once how to get the math rendered when the book is built."""
-    log = build(book_copy)
+    log = build_again(book_copy)
     assert log.count("install Node.js and npm") == 1
     html = book_copy / "_build" / "html"
     assert "_static/mathjax/tex-chtml.js" in (html / f"{PERCEPTRON}.html").read_text()
