@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--builder", default="html", choices=["html", "latex"])
     args, extra = parser.parse_known_args(argv)
     jobs = int(os.environ.get("BOOK_JOBS", "2"))
+    write_conf(ROOT)  # conf.py is a file of the project: written before the key
     record = UpToDate(ROOT, args.builder, extra)
     if record.current():
         print(f"_build/{args.builder} is up to date: nothing the build reads changed "
@@ -195,7 +196,6 @@ def main(argv: list[str] | None = None) -> int:
     record.forget()  # a build that fails or is stopped leaves no record
     # earlier editions kept the HTML build's doctrees inside the site itself
     shutil.rmtree(ROOT / "_build" / "html" / ".doctrees", ignore_errors=True)
-    write_conf(ROOT)
     # The book's own extensions (_config.yml: sphinx.local_extensions), and the
     # package of THIS folder for Sphinx and for the kernels that execute the
     # chapters, even where an installed copy points to another folder: the code
