@@ -339,7 +339,7 @@ def test_the_build_is_skipped_only_when_nothing_it_depends_on_changed(tmp_path,
     (root / "_build" / "html" / "intro.html").write_text("<p>Intro</p>")
 
     def record(*options):
-        return script.UpToDate(root, "html", list(options))
+        return script.BuildRecord(root, "html", list(options))
 
     record("-W").save()
     assert record("-W").current()

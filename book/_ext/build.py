@@ -158,7 +158,7 @@ def output_state(folder: Path) -> str | None:
     return digest.hexdigest()
 
 
-class UpToDate:
+class BuildRecord:
     """The record of the last build of ``builder`` that succeeded: the key of its
     inputs, taken before it started, and the state of the output it left."""
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     jobs = int(os.environ.get("BOOK_JOBS", "2"))
     write_conf(ROOT)  # conf.py is a file of the project: written before the key
-    record = UpToDate(ROOT, args.builder, extra)
+    record = BuildRecord(ROOT, args.builder, extra)
     if record.current():
         print(f"_build/{args.builder} is up to date: nothing the build reads changed "
               "since it was made (book/_ext/build.py lists what is checked).")
