@@ -357,6 +357,8 @@ def test_the_build_is_skipped_only_when_nothing_it_depends_on_changed(tmp_path,
         lambda: (site_packages / "torch-2.5.1.dist-info").rename(
             site_packages / "torch-2.6.0.dist-info"),
         lambda: monkeypatch.setenv("PYTHONHASHSEED", "1"),
+        # npm ci succeeded after a build without it (KaTeX instead of MathJax)
+        lambda: (root / script.NODE_TREE).write_text('{"packages": {}}'),
         lambda: (root / "_build" / "html" / "intro.html").unlink(),
     ]
     for change in changes:
@@ -367,6 +369,31 @@ def test_the_build_is_skipped_only_when_nothing_it_depends_on_changed(tmp_path,
     assert not record("-W", "-E").current()
     record("-W").forget()
     assert not record("-W").current()
+
+
+def test_the_pdf_build_reads_with_the_settings_of_the_html_build():
+    """sphinx-jupyterbook-latex sets numfig_secnum_depth when the LaTeX builder
+    starts; the PDF build reads (and Sphinx keeps) the HTML build's value, so that
+    neither build reads every page the other read, and the LaTeX writer gets
+    sphinx-jupyterbook-latex's value once the book's doctree is resolved."""
+    from types import SimpleNamespace
+
+    from introdl_book import (
+        hand_settings_to_writer,
+        note_shared_settings,
+        share_environment,
+    )
+
+    for builder, read_with, written_with in (("html", 1, 1), ("latex", 1, 2)):
+        config = {"numfig_secnum_depth": 1}
+        app = SimpleNamespace(config=config, builder=SimpleNamespace(format=builder))
+        note_shared_settings(app, config)
+        if builder == "latex":  # what sphinx-jupyterbook-latex does on builder-inited
+            config["numfig_secnum_depth"] = 2
+        share_environment(app)
+        assert config["numfig_secnum_depth"] == read_with  # pages read and numbered
+        hand_settings_to_writer(app, None, "book/intro")
+        assert config["numfig_secnum_depth"] == written_with  # the writer's value
 
 
 def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):

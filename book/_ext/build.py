@@ -19,9 +19,9 @@
 3. Before either, the script checks whether anything the build depends on changed
    since the last build of the same builder that succeeded: every file of the
    project (outputs, caches and tool environments aside; see ``NOT_INPUTS``), the
-   git commit (the footer names it), the installed packages and Python, the tools
-   on the PATH, the environment variables the build reads, the options given, and
-   the output folder itself (a file deleted or written there by another command).
+   git commit (the footer names it), Python and the installed packages (Python's,
+   and npm's: KaTeX or not), the tools on the PATH, the environment variables the
+   build reads, the options given, and the output folder itself (a file deleted or written there by another command).
    If nothing did, Sphinx is not started: starting it, loading every page it keeps
    and checking each for changes takes 8 to 12 s on the whole book, only to write
    nothing. ``-E`` or ``-a`` always builds. The record is
@@ -116,10 +116,18 @@ def project_files(root: Path):
         yield from (here / name for name in sorted(files))
 
 
-def environment() -> list[str]:
+#: npm's record of what ``npm ci`` installed into ``node_modules/`` (KaTeX: whether
+#: the math is rendered when the book is built, and with which version).
+NODE_TREE = Path("node_modules", ".package-lock.json")
+
+
+def environment(root: Path) -> list[str]:
     """Python, the installed distributions (their folder names carry the versions),
-    the tools the build calls and the environment variables it reads."""
+    the Node packages, the tools the build calls and the environment variables it
+    reads."""
     parts = [sys.version, sys.executable]
+    node_tree = root / NODE_TREE
+    parts.append(node_tree.read_text() if node_tree.is_file() else "no node_modules")
     for folder in site.getsitepackages():
         if os.path.isdir(folder):
             parts += sorted(os.listdir(folder))
@@ -131,7 +139,7 @@ def environment() -> list[str]:
 def inputs_key(root: Path, builder: str, options: list[str]) -> str:
     """A hash of everything the build of ``builder`` with ``options`` depends on."""
     digest = hashlib.sha256(json.dumps(
-        [builder, options, commit(root), environment()]).encode())
+        [builder, options, commit(root), environment(root)]).encode())
     for path in project_files(root):
         digest.update(str(path).encode() + b"\0")
         try:
