@@ -21,11 +21,12 @@
    project (outputs, caches and tool environments aside; see ``NOT_INPUTS``), the
    git commit (the footer names it), Python and the installed packages (Python's,
    and npm's: KaTeX or not), the tools on the PATH, the environment variables the
-   build reads, the options given, and the output folder itself (a file deleted or written there by another command).
-   If nothing did, Sphinx is not started: starting it, loading every page it keeps
-   and checking each for changes takes 8 to 12 s on the whole book, only to write
-   nothing. ``-E`` or ``-a`` always builds. The record is
-   ``_build/.up-to-date-<builder>``, written only after a build that succeeded.
+   build reads, the options given, and the output folder itself (a file deleted or
+   written there by another command). If nothing did, Sphinx is not started:
+   starting it, loading every page it keeps and checking each for changes takes 8
+   to 12 s on the whole book, only to write nothing. ``-E`` or ``-a`` always
+   builds. The record is ``_build/.up-to-date-<builder>``, written only after a
+   build that succeeded.
 
 ``make book``, ``make pdf`` and the build tests all call this script, so the
 tests exercise the very command readers run. Outputs: ``_build/html`` or
