@@ -58,7 +58,22 @@ def visit(browser, url, *, color_scheme="light", requested=None):
         page.on("request", lambda r: requested.append(r.url))
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+    # A clicked link cancels what the old page was still loading (fonts, lazy
+    # figures); Chromium reports those as net::ERR_ABORTED. They are no fault
+    # of the page, so they count only while no second navigation has begun.
+    navigations = []
+
+    def note_navigation(r):
+        if r.is_navigation_request() and r.frame == page.main_frame:
+            navigations.append(r.url)
+
+    def failed(r):
+        if len(navigations) > 1 and r.failure == "net::ERR_ABORTED":
+            return
+        problems.append(f"failed: {r.url}")
+
+    page.on("request", note_navigation)
+    page.on("requestfailed", failed)
 
     def guard(route):
         if route.request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
