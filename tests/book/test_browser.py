@@ -168,6 +168,24 @@ def test_dark_mode_switches_theme_without_errors(browser, server, html_dir):
     page.close()
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_first_paint_has_the_readers_colours(browser, server, scheme):
+    """The colour theme is set before the page is painted, not by the theme's script
+    once the page has loaded (which made the browser style the whole page again):
+    without that script, a first visit already has the theme's code colours."""
+    seen = []
+    for theme_script in (True, False):
+        page = browser.new_page(color_scheme=scheme)
+        if not theme_script:
+            page.route("**/scripts/pydata-sphinx-theme.js*", lambda r: r.abort())
+        page.goto(page_url(server, "book/lecture1/perceptron"), wait_until="load")
+        seen.append(page.evaluate("""() => [document.documentElement.dataset.theme,
+            getComputedStyle(document.querySelector(".highlight .k")).color]"""))
+        page.close()
+    assert seen[0][0] == scheme, seen
+    assert seen[1] == seen[0], seen
+
+
 def test_exercise_solution_is_hidden_until_opened(browser, server):
     page, _ = visit(browser, page_url(server, "book/lecture1/perceptron"))
     solution = page.locator("div.solution").first
