@@ -409,12 +409,15 @@ def fill_gallery(app, doctree, fromdoc):
 
 
 def visit_citation(self, node):
-    """A bibliography entry, as docutils writes it but without ``role="list"`` on
-    the group: its entries are not list items, which screen readers reject."""
+    """A bibliography entry, as docutils writes it but with the roles of a plain
+    list: the group is a ``list`` and each entry a ``listitem``. docutils gives the
+    entries ``role="doc-biblioentry"``, which DPUB-ARIA 1.1 deprecates and which is
+    not allowed on a ``div`` (accessibility checkers flag every entry), and its
+    group's ``role="list"`` then has no list items."""
     if not isinstance(node.previous_sibling(), type(node)):
-        self.body.append('<div class="citation-list">\n')
+        self.body.append('<div class="citation-list" role="list">\n')
     self.body.append(self.starttag(node, "div", classes=[node.tagname],
-                                   role="doc-biblioentry"))
+                                   role="listitem"))
 
 
 def depart_citation(self, node):
@@ -603,6 +606,7 @@ def setup(app):
     app.connect("doctree-resolved", hand_settings_to_writer)
     app.connect("html-page-context", offer_notebook, priority=500)
     # env_version 3: pages written by an older build may have lost their code links
-    # (see keep_code_links); a new version reads every page once more
+    # (see keep_code_links); 4: the bibliography's roles (visit_citation). A new
+    # version reads every page once more
     return {"version": "2.0", "parallel_read_safe": True,
-            "parallel_write_safe": True, "env_version": 3}
+            "parallel_write_safe": True, "env_version": 4}

@@ -183,3 +183,13 @@ def test_chapter_offers_its_executed_notebook(html_dir, docname):
     assert any(c.cell_type == "markdown" for c in nb.cells)
     outputs = sum(len(c.get("outputs", [])) for c in nb.cells if c.cell_type == "code")
     assert outputs >= figure_count(docname)
+
+
+def test_bibliography_is_a_plain_list_for_screen_readers(html_dir):
+    """docutils marks each entry ``role="doc-biblioentry"`` (deprecated, and not
+    allowed on a div); the book's visitor writes a list and its items instead."""
+    html = (html_dir / "book" / "appendix" / "bibliography.html").read_text()
+    assert "doc-biblioentry" not in html
+    entries = re.findall(r'<div class="citation" id="[^"]+" role="listitem">', html)
+    assert len(entries) >= 20, len(entries)
+    assert html.count('<div class="citation-list" role="list">') >= 1
