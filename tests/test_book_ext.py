@@ -398,7 +398,6 @@ def test_the_pdf_build_reads_with_the_settings_of_the_html_build():
 
 def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
     """The PDF build converts a figure again only when its SVG is newer."""
-    from introdl_speed import CachedSVGToPDF
     from sphinxcontrib.cairosvgconverter.cairosvgconverter import CairoSVGConverter
 
     converted = []
@@ -409,7 +408,7 @@ def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
         return True
 
     monkeypatch.setattr(CairoSVGConverter, "convert", convert)
-    converter = CachedSVGToPDF.__new__(CachedSVGToPDF)  # no document needed
+    converter = converter_for(parallel=1)
     svg, pdf = tmp_path / "fig.svg", tmp_path / "fig.pdf"
     svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     assert converter.convert(str(svg), str(pdf)) and len(converted) == 1
@@ -417,6 +416,66 @@ def test_svg_figures_are_converted_to_pdf_once(tmp_path, monkeypatch):
     later = pdf.stat().st_mtime + 10
     os.utime(svg, (later, later))  # the figure changed
     assert converter.convert(str(svg), str(pdf)) and len(converted) == 2
+
+
+def converter_for(parallel: int):
+    """The PDF build's converter, in a build with ``-j parallel`` (no document)."""
+    from types import SimpleNamespace
+
+    from introdl_speed import CachedSVGToPDF
+
+    converter = CachedSVGToPDF.__new__(CachedSVGToPDF)
+    app = SimpleNamespace(parallel=parallel)
+    converter.document = SimpleNamespace(settings=SimpleNamespace(
+        env=SimpleNamespace(app=app)))
+    return converter
+
+
+def test_with_two_jobs_figures_are_converted_side_by_side(tmp_path):
+    """Each conversion goes to a pool of two processes; wait_for_figures, when the
+    book's doctree is resolved, returns once every PDF is there, and raises the
+    error of a conversion that failed."""
+    from introdl_speed import wait_for_figures
+
+    converter = converter_for(parallel=2)
+    svgs = []
+    for i in range(4):
+        svg = tmp_path / f"fig{i}.svg"
+        svg.write_text("<svg xmlns='http://www.w3.org/2000/svg' width='10' height='10'>"
+                       f"<rect width='{i + 1}' height='5'/></svg>")
+        svgs.append(svg)
+        assert converter.convert(str(svg), str(svg.with_suffix(".pdf")))
+    wait_for_figures(None, None, "book/intro")
+    assert all(svg.with_suffix(".pdf").read_bytes().startswith(b"%PDF") for svg in svgs)
+    broken = tmp_path / "broken.svg"
+    broken.write_text("this is not SVG")
+    assert converter.convert(str(broken), str(tmp_path / "broken.pdf"))
+    from xml.etree.ElementTree import ParseError
+
+    with pytest.raises(ParseError):  # CairoSVG's, from the process that converted
+        wait_for_figures(None, None, "book/intro")
+
+
+def test_the_first_latex_pass_of_a_folder_has_an_empty_index(tmp_path):
+    from types import SimpleNamespace
+
+    from introdl_speed import EMPTY_INDEX, index_from_the_first_pass
+
+    def app(builder):
+        return SimpleNamespace(builder=SimpleNamespace(name=builder), outdir=tmp_path,
+                               config=SimpleNamespace(latex_documents=[
+                                   ("book/intro", "introdl.tex", "T", "A", "manual")]))
+
+    index = tmp_path / "introdl.ind"
+    index_from_the_first_pass(app("html"), None)
+    assert not index.exists()
+    index_from_the_first_pass(app("latex"), RuntimeError("the build failed"))
+    assert not index.exists()
+    index_from_the_first_pass(app("latex"), None)
+    assert index.read_text() == EMPTY_INDEX
+    index.write_text("the index latexmk made")  # a later build keeps it
+    index_from_the_first_pass(app("latex"), None)
+    assert index.read_text() == "the index latexmk made"
 
 
 def test_the_icon_font_is_cut_again_only_when_the_icons_change(tmp_path):
@@ -497,3 +556,58 @@ def test_citations_are_resolved_without_a_search_of_the_installed_packages(
 
     monkeypatch.setattr(pybtex.plugin, "entry_points", search)
     assert pybtex.plugin.find_plugin("pybtex.backends", "plaintext") is Backend
+
+
+WRITER_CONF = '''
+import os, sys, time
+sys.path.insert(0, {ext!r})
+from introdl_book import check_pages_written, forget_page
+
+def fail_on_one_page(app, pagename, *args):
+    if pagename == os.environ.get("FAIL_ON"):
+        raise RuntimeError("this page cannot be written")
+
+def slow_resolve(app, doctree, docname):
+    time.sleep(0.02)  # Sphinx hands out pages while earlier ones are written
+
+def setup(app):
+    app.connect("html-page-context", fail_on_one_page)
+    app.connect("doctree-resolved", slow_resolve)
+    app.connect("doctree-resolved", forget_page)
+    app.connect("build-finished", check_pages_written)
+    return {{"parallel_read_safe": True, "parallel_write_safe": True}}
+'''
+
+
+def test_a_page_that_fails_to_be_written_fails_the_build_and_is_not_left_stale(
+        tmp_path):
+    """In a parallel build Sphinx 7.4 can drop the error of a process that writes
+    pages and report success; the old pages of that process would stay. The
+    extension removes each page before it is written and fails the build if one
+    is missing at the end."""
+    import subprocess
+
+    ext = str(ROOT / "book" / "_ext")
+    (tmp_path / "conf.py").write_text(WRITER_CONF.format(ext=ext))
+    pages = [f"p{i}" for i in range(60)]
+    (tmp_path / "index.rst").write_text(
+        "Index\n=====\n\n.. toctree::\n\n" + "".join(f"   {p}\n" for p in pages))
+    for page in pages:
+        (tmp_path / f"{page}.rst").write_text(f"{page}\n{'=' * len(page)}\n\nText.\n")
+
+    def build(fail_on=""):
+        return subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-q", "-j", "2",
+             str(tmp_path), str(tmp_path / "_build")],
+            env=dict(os.environ, FAIL_ON=fail_on), capture_output=True, text=True)
+
+    first = build()
+    assert first.returncode == 0, first.stderr
+    page = tmp_path / "_build" / "p3.html"
+    assert page.is_file()
+    second = build(fail_on="p3")
+    assert second.returncode != 0
+    assert "p3" in second.stderr and not page.exists()
+    third = build()
+    assert third.returncode == 0, third.stderr
+    assert page.is_file()

@@ -55,7 +55,9 @@ CHECKED_VERSIONS = {
     "myst-nb": "1.4.0",
     # jupyter_cache.get_cache(...).merge_match_into_notebook, hashing cell metadata
     "jupyter-cache": "1.0.1",
-    # the parallel-read declarations below, and the citation visitor's markup
+    # the parallel-read declarations below, the citation visitor's markup, the
+    # error of a writing process that it drops (see forget_page), and
+    # env.get_doctree / env.apply_post_transforms (the figure gallery)
     "sphinx": "7.4.7",
     "docutils": "0.21.2",
     "sphinx-multitoc-numbering": "0.1.3",
@@ -333,9 +335,12 @@ class FigureGallery(SphinxDirective):
 def _figure_entries(app, fromdoc):
     """(figure number, chapter title, uri, figure node), in reading order.
 
-    The figures come from each chapter's *resolved* doctree, so their captions'
-    cross-references are already links; links within the chapter are rewritten
-    to point into it from the gallery page.
+    The figures are resolved as in their chapter, so their captions'
+    cross-references are links; links within the chapter are rewritten to point
+    into it from the gallery page. Only the figures are resolved, not the whole
+    chapter: the chapter's doctree is read, everything but its numbered figures
+    dropped, and Sphinx's post-transforms applied to what is left (resolving
+    every chapter in full took about 5 s of the build's single-process part).
     """
     env = app.env
     for docname in _toc_order(env):
@@ -346,11 +351,22 @@ def _figure_entries(app, fromdoc):
             continue
         title = env.titles[docname].astext()
         page = app.builder.get_relative_uri(fromdoc, docname)
-        doctree = env.get_and_resolve_doctree(docname, app.builder)
+        doctree = env.get_doctree(docname)
+        figures = [f for f in doctree.findall(nodes.figure)
+                   if any(i in numbers for i in f["ids"])]
+        doctree.children = []
+        for figure in figures:
+            figure.parent = None
+            doctree += figure
+        # read by forget_page: these are not pages to write
+        app.introdl_resolving_gallery = True
+        try:
+            env.apply_post_transforms(doctree, docname)
+        finally:
+            app.introdl_resolving_gallery = False
         for figure in doctree.findall(nodes.figure):
             ids = [i for i in figure["ids"] if i in numbers]
             if ids:
-                figure = figure.deepcopy()
                 for ref in figure.findall(nodes.reference):
                     if "refid" in ref:
                         ref["refuri"] = page + "#" + ref["refid"]
@@ -565,6 +581,40 @@ def hand_settings_to_writer(app, doctree, docname) -> None:
         app.config[name] = value
 
 
+def forget_page(app, doctree, docname) -> None:
+    """``doctree-resolved``, HTML builds: remove the page that is about to be
+    written, and note it (see ``check_pages_written``).
+
+    Sphinx resolves each page in its main process, then has it written, in
+    parallel builds by a process of its own. Sphinx 7.4 drops the error of such a
+    process when it notices it while still handing out pages
+    (``sphinx.util.parallel.ParallelTasks.add_task``): the build ends with "build
+    succeeded" and the pages of that process are not written, so their last
+    version stays, stale. Removed first, they are missing instead, and the check
+    at the end says so."""
+    if (app.builder.format != "html" or not hasattr(app.builder, "get_outfilename")
+            or getattr(app, "introdl_resolving_gallery", False)):
+        return
+    Path(app.builder.get_outfilename(docname)).unlink(missing_ok=True)
+    if not hasattr(app, "introdl_pages_to_write"):
+        app.introdl_pages_to_write = set()
+    app.introdl_pages_to_write.add(docname)
+
+
+def check_pages_written(app, exception) -> None:
+    """``build-finished``: fail the build if a page it was to write is missing."""
+    if exception is not None:
+        return
+    missing = sorted(d for d in getattr(app, "introdl_pages_to_write", ())
+                     if not Path(app.builder.get_outfilename(d)).is_file())
+    if missing:
+        raise ExtensionError(
+            f"{len(missing)} page(s) were not written although Sphinx reported no "
+            f"error: {', '.join(missing)}. A process that writes pages failed and "
+            "Sphinx dropped its error (a parallel build); build with BOOK_JOBS=1 "
+            "to see it.")
+
+
 #: Extensions that are safe for parallel reading but do not say so, and why.
 _PARALLEL_SAFE = {
     # replaces the section numbering, which runs in the main process after reading
@@ -605,6 +655,8 @@ def setup(app):
     app.connect("builder-inited", share_environment, priority=900)
     app.connect("doctree-resolved", hand_settings_to_writer)
     app.connect("html-page-context", offer_notebook, priority=500)
+    app.connect("doctree-resolved", forget_page)
+    app.connect("build-finished", check_pages_written)
     # env_version 3: pages written by an older build may have lost their code links
     # (see keep_code_links); 4: the bibliography's roles (visit_citation). A new
     # version reads every page once more

@@ -151,22 +151,32 @@ def _is_hoverable(ref: nodes.reference) -> bool:
 
 
 def add_tooltips(app, doctree, fromdoc) -> None:
-    """Wrap every hoverable link of a page with the content it points to."""
+    """Wrap every hoverable link of a page with the content it points to.
+
+    What a link points to on the page itself is copied before any link is
+    wrapped, so that a tooltip never holds another tooltip (a caption that
+    links to a figure whose caption links to a term)."""
     if app.builder.format != "html":
         return
-    own = None
+    links = []
     for ref in list(doctree.findall(nodes.reference)):
         if not _is_hoverable(ref):
             continue
         target = _target_of(app, fromdoc, ref)
         if target is None:
             continue
-        docname, anchor = target
-        if docname == fromdoc and anchor.startswith("term-"):
+        if target[0] == fromdoc and target[1].startswith("term-"):
             continue  # a term on the glossary page itself: its definition is in view
+        links.append((ref, *target))
+    own = {}
+    if any(docname == fromdoc for _, docname, _ in links):
+        own = {anchor: [node.deepcopy() for node in content]
+               for anchor, content in _targets(doctree).items()}
+    for ref, docname, anchor in links:
         if docname == fromdoc:
-            own = _targets(doctree) if own is None else own
-            content = own.get(anchor)
+            # (or, for the figures the gallery resolves on their own, elsewhere
+            # in their chapter: introdl_book._figure_entries)
+            content = own.get(anchor) or _targets_of(app, docname).get(anchor)
         else:
             content = _targets_of(app, docname).get(anchor)
         if not content:

@@ -21,6 +21,7 @@ LATEX = ROOT / "_build" / "latex"
 def pdf() -> Path:
     for tool in ("xelatex", "latexmk", "xindy"):
         require_tool(tool, "the PDF")
+    first = not (LATEX / "introdl.aux").exists()  # the folder's first PDF
     # the command of `make pdf`
     run = subprocess.run([sys.executable, "book/_ext/build.py", "--builder", "latex",
                           "-W", "-n", "--keep-going"], cwd=ROOT, capture_output=True,
@@ -32,6 +33,10 @@ def pdf() -> Path:
             run.stdout[:3000]
     path = LATEX / "introdl.pdf"
     assert path.exists()
+    if first:
+        # three LaTeX passes, not four (introdl_speed.index_from_the_first_pass)
+        passes = re.findall(r"Run number (\d+) of rule '(?:pdf|xe)latex'", run.stdout)
+        assert max(map(int, passes)) == 3, run.stdout[-3000:]
     return path
 
 
