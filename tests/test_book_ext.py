@@ -611,3 +611,63 @@ def test_a_page_that_fails_to_be_written_fails_the_build_and_is_not_left_stale(
     third = build()
     assert third.returncode == 0, third.stderr
     assert page.is_file()
+
+
+def test_a_parallel_read_is_ordered_so_that_both_processes_finish_together(
+        monkeypatch):
+    """Sphinx cuts the list of pages into chunks and hands them out in order; in
+    alphabetical order one process idled while the other read the last chunk."""
+    from types import SimpleNamespace
+
+    import introdl_book
+    from sphinx.util.parallel import make_chunks
+
+    pages = [f"book/appendix/page{i}" for i in range(7)]
+    chapters = [f"book/lecture{i % 2 + 1}/chapter{i:02d}" for i in range(23)]
+    seconds = dict.fromkeys(pages, 0.5)
+    seconds.update(zip(chapters, [3.0] * 12 + [11.0, 2.0, 9.0, 4.0, 10.0, 5.0, 3.0,
+                                             6.0, 8.0, 2.5, 7.0]))
+    monkeypatch.setattr(introdl_book, "_reading_seconds", lambda app, docs: seconds)
+    docnames = sorted(pages + chapters)
+    before = introdl_book._makespan(make_chunks(docnames, 2), seconds, 2)
+    introdl_book.balance_reading(SimpleNamespace(parallel=2), None, docnames)
+    after = introdl_book._makespan(make_chunks(docnames, 2), seconds, 2)
+    assert sorted(docnames) == sorted(pages + chapters)  # the same pages
+    ideal = sum(seconds.values()) / 2
+    assert after <= ideal + 1.0 < before
+    # one process, or too few pages for Sphinx to read in parallel: left alone
+    for app, docs in ((SimpleNamespace(parallel=1), sorted(chapters)),
+                      (SimpleNamespace(parallel=2), sorted(chapters)[:5])):
+        kept = list(docs)
+        introdl_book.balance_reading(app, None, kept)
+        assert kept == docs
+
+
+def test_sphinx_codeautolink_is_handed_the_code_blocks_and_they_go_back_in_place():
+    from introdl_speed import code_blocks_only, whole_page_again
+
+    def block(code):
+        return (f'<div class="highlight-ipython3 notranslate"><div class="highlight">'
+                f'<pre><span></span>{code}</pre></div>\n</div>')
+
+    body = (f"<p>Text and math</p>{block('x = 1')}<p>more <b>text</b></p>"
+            f"{block('y = f(x)')}<p>end</p>")
+    context = {"body": body}
+    code_blocks_only(None, "book/chapter", "page.html", context, None)
+    assert "Text" not in context["body"] and "x = 1" in context["body"]
+    # what sphinx-codeautolink does: links names inside the blocks
+    context["body"] = context["body"].replace("f(x)", '<a href="api.html#f">f</a>(x)')
+    whole_page_again(None, "book/chapter", "page.html", context, None)
+    assert context["body"] == body.replace("f(x)", '<a href="api.html#f">f</a>(x)')
+    assert "introdl_whole_body" not in context
+    # a page without code blocks is left as it is
+    plain = {"body": "<p>no code</p>"}
+    code_blocks_only(None, "book/page", "page.html", plain, None)
+    whole_page_again(None, "book/page", "page.html", plain, None)
+    assert plain == {"body": "<p>no code</p>"}
+    # blocks lost on the way: the build stops and says so
+    context = {"body": body}
+    code_blocks_only(None, "book/chapter", "page.html", context, None)
+    context["body"] = block("x = 1")
+    with pytest.raises(ExtensionError, match="2 code blocks went"):
+        whole_page_again(None, "book/chapter", "page.html", context, None)

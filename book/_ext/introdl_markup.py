@@ -121,6 +121,7 @@ def setup(app):
     # before sphinx-codeautolink reads the code blocks (doctree-read, priority 490)
     app.connect("doctree-read", exercise_bodies_as_containers, priority=400)
     app.connect("doctree-resolved", link_shown_code)
-    app.connect("html-page-context", viewcode_blocks_as_spans)
+    # after introdl_speed.whole_page_again (501), which restores the whole body
+    app.connect("html-page-context", viewcode_blocks_as_spans, priority=600)
     app.add_css_file("introdl-markup.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -193,3 +193,13 @@ def test_bibliography_is_a_plain_list_for_screen_readers(html_dir):
     entries = re.findall(r'<div class="citation" id="[^"]+" role="listitem">', html)
     assert len(entries) >= 20, len(entries)
     assert html.count('<div class="citation-list" role="list">') >= 1
+
+
+def test_source_pages_have_the_sidebar_header_but_not_the_book_navigation(html_dir):
+    """The package's source pages (sphinx.ext.viewcode) leave out the book's
+    navigation (_config.yml: html_sidebars); chapters keep it."""
+    source = (html_dir / "_modules" / "introdl" / "perceptron.html").read_text()
+    chapter = (html_dir / "book" / "lecture1" / "perceptron.html").read_text()
+    assert "bd-docs-nav" in chapter and "bd-docs-nav" not in source
+    for page in (source, chapter):
+        assert "search-button-field" in page and "navbar-brand" in page
