@@ -84,8 +84,7 @@ def warm_fixed_cost() -> float:
     """``fixed_cost`` with the kernels an HTML build starts (``warm_kernels``)."""
     import build  # book/_ext/build.py
 
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT / "book" / "_ext"), str(ROOT / "code")]))
+    env = build.build_environment(os.environ)
     saved = dict(os.environ)
     with build.warm_kernel_server("html", env):
         os.environ.update(env)

@@ -198,6 +198,17 @@ class BuildRecord:
             {"inputs": self.key, "output": output_state(self.output)}))
 
 
+def build_environment(environ) -> dict:
+    """``environ`` with, first on PYTHONPATH, the book's own extensions
+    (_config.yml: sphinx.local_extensions) and the package of THIS folder, for
+    Sphinx and for the kernels that execute the chapters, even where an installed
+    copy points to another folder: the code that runs is the code whose
+    fingerprint keys the cache."""
+    paths = [ROOT / "book" / "_ext", ROOT / "code"]
+    paths += [environ["PYTHONPATH"]] if environ.get("PYTHONPATH") else []
+    return dict(environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
+
+
 @contextlib.contextmanager
 def warm_kernel_server(builder: str, env: dict):
     """For an HTML build, the chapters' kernels start warm (``warm_kernels``): a
@@ -241,13 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     record.forget()  # a build that fails or is stopped leaves no record
     # earlier editions kept the HTML build's doctrees inside the site itself
     shutil.rmtree(ROOT / "_build" / "html" / ".doctrees", ignore_errors=True)
-    # The book's own extensions (_config.yml: sphinx.local_extensions), and the
-    # package of THIS folder for Sphinx and for the kernels that execute the
-    # chapters, even where an installed copy points to another folder: the code
-    # that runs is the code whose fingerprint keys the cache.
-    paths = [ROOT / "book" / "_ext", ROOT / "code"]
-    paths += [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
+    env = build_environment(os.environ)
     with warm_kernel_server(args.builder, env):
         code = subprocess.run(sphinx_command(args.builder, extra, jobs),
                               env=env).returncode

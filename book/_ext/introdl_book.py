@@ -635,13 +635,9 @@ def _reading_seconds(app, docnames) -> dict[str, float]:
                 known[str(record.uri)] = float(seconds)
     except Exception:  # no cache yet, or one it cannot read: the defaults serve
         known = {}
-    seconds = {}
-    for docname in docnames:
-        path = Path(app.env.doc2path(docname))
-        chapter = path.suffix == ".md" and is_notebook(path.read_text(encoding="utf-8"))
-        seconds[docname] = (known.get(str(path), CHAPTER_SECONDS) if chapter
-                            else PAGE_SECONDS)
-    return seconds
+    chapters = _chapter_sources(app)
+    return {d: known.get(str(app.env.doc2path(d)), CHAPTER_SECONDS) if d in chapters
+            else PAGE_SECONDS for d in docnames}
 
 
 def _makespan(chunks: list[list[str]], seconds: dict[str, float],

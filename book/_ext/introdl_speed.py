@@ -538,7 +538,7 @@ def wait_for_figures(app, doctree, docname) -> None:
         for conversion in pending:
             conversion.result()
     finally:
-        if _POOL and not _CONVERSIONS:
+        if _POOL:
             _POOL.pop().shutdown()
 
 

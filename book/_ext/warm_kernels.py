@@ -58,6 +58,8 @@ import socket
 import sys
 from pathlib import Path
 
+#: This process: in a forked kernel, ``os.getpid()`` differs from it.
+SERVER_PID = os.getpid()
 #: The environment variable that gives the kernels the server's address.
 ADDRESS_VARIABLE = "INTRODL_KERNEL_SERVER"
 #: What every chapter's kernel imports, in this order (ipykernel first: what the
@@ -275,8 +277,6 @@ def become_kernel(request: dict, fds: list[int]) -> None:
         exit_code = code if isinstance(code, int) else int(code is not None)
     sys.exit(exit_code)
 
-
-SERVER_PID = os.getpid()
 
 
 def main(argv: list[str]) -> int:
