@@ -3,7 +3,7 @@ that has imported PyTorch and the rest. They must behave as the ordinary kernel
 does: same outputs, interrupts, exit status, and no kernel left behind."""
 
 import os
-import subprocess
+import socket
 import sys
 import time
 from pathlib import Path
@@ -33,8 +33,7 @@ def server(tmp_path, monkeypatch):
     """A server, and this process set up to start kernels through it."""
     address = str(tmp_path / "server")
     env = dict(os.environ, PYTHONPATH=python_path())
-    process = subprocess.Popen([sys.executable, "-m", "warm_kernels", "serve", address],
-                               env=env, stdin=subprocess.PIPE, start_new_session=True)
+    process = warm_kernels.start_server(address, env)
     specs = warm_kernels.write_spec(tmp_path / "specs")
     monkeypatch.setenv("PYTHONPATH", python_path())
     monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
@@ -43,6 +42,20 @@ def server(tmp_path, monkeypatch):
     yield process
     process.stdin.close()
     assert process.wait(timeout=30) == 0
+
+
+def test_the_server_listens_once_started(server, tmp_path):
+    # at once, without waiting: a kernel started now must reach the server (one
+    # that came too early used to start cold, as a plain Popen returns at once)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    probe.connect(str(tmp_path / "server"))
+    probe.close()
+
+
+def test_a_server_that_cannot_listen_is_an_error(tmp_path):
+    with pytest.raises(RuntimeError, match="did not start"):
+        warm_kernels.start_server(str(tmp_path / "no such folder" / "server"),
+                                  dict(os.environ, PYTHONPATH=python_path()))
 
 
 def run(cells: list[str], cwd: Path, **options) -> nbformat.NotebookNode:

@@ -221,8 +221,7 @@ def warm_kernel_server(builder: str, env: dict):
     specs = warm_kernels.write_spec(ROOT / "_build" / "kernels")
     folder = tempfile.mkdtemp(prefix="introdl-kernels-")  # only this user enters it
     address = os.path.join(folder, "server")
-    server = subprocess.Popen([sys.executable, "-m", "warm_kernels", "serve", address],
-                              env=env, stdin=subprocess.PIPE, start_new_session=True)
+    server = warm_kernels.start_server(address, env)
     env["JUPYTER_PATH"] = os.pathsep.join(
         [str(specs), *filter(None, [env.get("JUPYTER_PATH")])])
     env[warm_kernels.ADDRESS_VARIABLE] = address

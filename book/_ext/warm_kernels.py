@@ -55,6 +55,7 @@ import os
 import selectors
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -66,6 +67,8 @@ ADDRESS_VARIABLE = "INTRODL_KERNEL_SERVER"
 #: kernel itself needs; then what the chapters import).
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "torch", "torch.nn",
            "torch.optim", "torch._dynamo", "matplotlib", "matplotlib.pyplot")
+#: What the server writes to its standard output once it listens.
+READY = b"listening\n"
 #: The signals Jupyter may send a kernel, passed on to the forked child.
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
              signal.SIGUSR1, signal.SIGUSR2)
@@ -152,12 +155,33 @@ def preload() -> None:
         del os.environ["MPLBACKEND"]  # the kernel's environment is the launcher's
 
 
+def start_server(address: str, env: dict) -> subprocess.Popen:
+    """Start ``python -m warm_kernels serve ADDRESS`` with ``env`` and return once
+    it listens, so that no kernel started after this returns misses it (one that
+    did would start cold). Stop it by closing its standard input."""
+    server = subprocess.Popen([sys.executable, "-m", "warm_kernels", "serve", address],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              start_new_session=True)
+    ready = server.stdout.read(len(READY))
+    server.stdout.close()
+    if ready != READY:
+        server.stdin.close()
+        code = server.wait()
+        raise RuntimeError(f"the kernel server did not start (exit code {code})")
+    return server
+
+
 def serve(address: str):
     """Serve until standard input closes. Returns None in the server, and in each
     forked child the request it is to become (see ``become_kernel``)."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(address)
     listener.listen(64)
+    # a launcher that connects from now on waits in the queue until the imports
+    # are done; say so to whoever started the server (``start_server``), then
+    # standard output is standard error, so nothing else can reach that pipe
+    os.write(1, READY)
+    os.dup2(2, 1)
     try:
         preload()
     except Exception as error:  # the kernels import it themselves, as ever
@@ -276,7 +300,6 @@ def become_kernel(request: dict, fds: list[int]) -> None:
         code = stop.code
         exit_code = code if isinstance(code, int) else int(code is not None)
     sys.exit(exit_code)
-
 
 
 def main(argv: list[str]) -> int:
