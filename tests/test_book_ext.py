@@ -1,6 +1,7 @@
 """The book's Sphinx extension: which package modules a chapter depends on, the
 fingerprint in the cache key, and the check of the versions it relies on."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -671,3 +672,151 @@ def test_sphinx_codeautolink_is_handed_the_code_blocks_and_they_go_back_in_place
     context["body"] = block("x = 1")
     with pytest.raises(ExtensionError, match="2 code blocks went"):
         whole_page_again(None, "book/chapter", "page.html", context, None)
+
+
+NUMREF_CONF = '''
+import json, os, sys
+sys.path.insert(0, {ext!r})
+numfig = True
+loads = []
+
+def count_loads(app, builder):
+    env = app.env
+    load = env.get_doctree
+
+    def counted(docname):
+        loads.append(docname)
+        return load(docname)
+
+    env.get_doctree = counted  # the test watches what writing loads
+
+def report(app, exception):
+    with open(os.path.join(app.outdir, "loads.json"), "w") as f:
+        json.dump(loads, f)
+
+def setup(app):
+    if os.environ.get("KEPT_TARGETS"):
+        from introdl_speed import NumrefsFromKeptTargets
+        app.add_post_transform(NumrefsFromKeptTargets)
+    app.connect("write-started", count_loads)
+    app.connect("build-finished", report)
+'''
+
+NUMREF_PAGES = {
+    "index": "Book\n====\n\n.. toctree::\n   :numbered:\n\n   a\n   b\n",
+    "a": """A
+=
+
+.. _sec-a:
+
+Section in A
+------------
+
+.. _fig-a:
+
+.. figure:: dot.svg
+
+   A figure.
+
+.. code-block:: python
+   :caption: Some code.
+   :name: code-a
+
+   x = 1
+
+.. _table-a:
+
+.. table:: A table.
+
+   = =
+   1 2
+   = =
+
+See :numref:`fig-a` here.
+""",
+    "b": """B
+=
+
+.. _fig-b:
+
+.. figure:: dot.svg
+
+   B figure.
+
+""" + "".join(f"Ref {i}: :numref:`fig-a`, :numref:`Listing {{number}} <code-a>`, "
+              f":numref:`table-a`, :numref:`sec-a`, :numref:`fig-b`, "
+              f":numref:`{{name}} ({{number}}) <fig-a>`.\n\n" for i in range(20)),
+}
+
+
+def test_numbered_references_load_each_target_page_once_and_resolve_as_sphinxs(
+        tmp_path):
+    """Sphinx loads a numref's target page from disk again for every reference
+    (122 in the book, in the one process that resolves pages). Resolved with the
+    kept targets, the pages are the same, byte for byte, and each target page is
+    loaded once."""
+    import subprocess
+
+    ext = str(ROOT / "book" / "_ext")
+    (tmp_path / "conf.py").write_text(NUMREF_CONF.format(ext=ext))
+    (tmp_path / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>')
+    for name, text in NUMREF_PAGES.items():
+        (tmp_path / f"{name}.rst").write_text(text)
+
+    def build(out: str, **env) -> tuple[dict, list]:
+        run = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W",
+             str(tmp_path), str(tmp_path / out)],
+            env=dict(os.environ, **env), capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        pages = {p: (tmp_path / out / f"{p}.html").read_text() for p in NUMREF_PAGES}
+        return pages, json.loads((tmp_path / out / "loads.json").read_text())
+
+    sphinx_pages, sphinx_loads = build("sphinx")
+    kept_pages, kept_loads = build("kept", KEPT_TARGETS="1")
+    assert kept_pages == sphinx_pages
+    assert "Fig. 1.1" in kept_pages["b"] and "Listing 1.1" in kept_pages["b"]
+    assert "Table 1.1" in kept_pages["b"] and "Fig. 2.1" in kept_pages["b"]
+    # Sphinx: the target's page once for each reference (100 from b to a, 1 in a,
+    # 20 in b to b's own figure) ...
+    assert sphinx_loads.count("a") == 101 and sphinx_loads.count("b") == 20
+    # ... with kept targets: a once, for b; each page's own from itself
+    assert kept_loads.count("a") == 1 and kept_loads.count("b") == 0, kept_loads
+
+
+def test_with_two_jobs_two_processes_write_the_pages():
+    """Sphinx writes with -j minus one processes; the book's extension asks for -j
+    writers once, for the HTML builder only."""
+    from types import SimpleNamespace
+
+    from introdl_speed import more_writers
+
+    html, latex = SimpleNamespace(format="html"), SimpleNamespace(format="latex")
+    app = SimpleNamespace(parallel=2)
+    more_writers(app, html)
+    more_writers(app, html)  # a second write of the same build: no more
+    assert app.parallel == 3
+    for parallel, builder in ((1, html), (2, latex)):
+        app = SimpleNamespace(parallel=parallel)
+        more_writers(app, builder)
+        assert app.parallel == parallel
+
+
+def test_the_last_collection_at_exit_skips_what_the_build_made():
+    """Python's collection at exit visited every object of Sphinx's environment
+    (about 4 s); the objects are frozen first, at exit only."""
+    import subprocess
+
+    code = (
+        "import atexit, gc, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'book' / '_ext')!r})\n"
+        # runs after the extension's own exit handler (the last registered first)
+        "atexit.register(lambda: print('at exit', gc.get_freeze_count() > 0))\n"
+        "from introdl_speed import skip_final_collection\n"
+        "skip_final_collection()\n"
+        "skip_final_collection()\n"
+        "print('before exit', gc.get_freeze_count())\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert run.stdout.split("\n")[:2] == ["before exit 0", "at exit True"]

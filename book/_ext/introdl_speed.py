@@ -50,6 +50,19 @@ execution cache and the notebooks). It makes pages light, and the PDF build quic
   pages. The backend is registered once with pybtex's ``register_plugin``, which
   pybtex looks in first; it is the very class the entry point names.
 
+* **Numbered references without reading a chapter again for each.** Sphinx
+  resolves ``{numref}`` by loading the target's whole page from disk, once per
+  reference (122 in the book), in the one process that resolves every page; the
+  garbage those copies leave then costs as much again in Python's collector
+  (``NumrefsFromKeptTargets``).
+* **Two processes write pages, not one.** With ``-j N`` Sphinx reads with ``N``
+  processes but writes with ``N - 1``, as its main process resolves each page before
+  handing it on; here resolving is the small part, and one writer on two cores left
+  one idle for half of the writing (``more_writers``).
+* **No collection of the build's objects at exit.** Python's last garbage collection
+  visited the million objects of Sphinx's environment for about 4 s after the build
+  had finished (``skip_final_collection``).
+
 Pages lose the two scripts through a Jinja filter, ``introdl_light_head``, that
 ``book/_templates/layout.html`` applies to the theme's own ``<head>`` blocks.
 """
@@ -68,6 +81,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sphinx.errors import ExtensionError
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.console import bold
 from sphinx.util.fileutil import copy_asset
@@ -93,6 +107,10 @@ CHECKED_VERSIONS = {
     # it finds the code blocks by their classes, in order, and keeps the comments
     # between them (code_blocks_only)
     "sphinx-codeautolink": "0.20.0",
+    # StandardDomain.resolve_xref(env, ...) for a numref asks env.get_doctree() for
+    # the target's page and reads only the target node from it (NumrefsFromKeptTargets);
+    # Sphinx.parallel, read by Builder.write (more_writers)
+    "sphinx": "7.4.7",
 }
 
 #: Where ``npm ci`` puts KaTeX, relative to the book's root (the folder of _config.yml).
@@ -578,6 +596,111 @@ def register_bibtex_plugins() -> None:
         register_plugin(group, name, find_plugin(group, name), force=True)
 
 
+# ---- numbered references ------------------------------------------------------------
+
+class _KeptTargets:
+    """What Sphinx's numref resolver reads of a page: ``.ids``, the targets by id."""
+
+    def __init__(self, ids: dict):
+        self.ids = ids
+
+
+class _EnvWithKeptTargets:
+    """The build environment as a numref resolver sees it, except that
+    ``get_doctree`` returns the kept targets of a page (``_kept_targets``) instead of
+    loading the whole page again."""
+
+    def __init__(self, env, targets):
+        self._env = env
+        self._targets = targets
+
+    def __getattr__(self, name):
+        return getattr(self._env, name)
+
+    def get_doctree(self, docname: str) -> _KeptTargets:
+        return self._targets(docname)
+
+
+def _target_stand_in(node):
+    """A node that numbering tells apart from ``node`` in nothing: the same class
+    and attributes (the ids that key its number); a container keeps its children,
+    as Sphinx recognises a numbered code block by its ``literal_block`` child."""
+    from docutils import nodes
+
+    return node.deepcopy() if isinstance(node, nodes.container) else node.copy()
+
+
+class NumrefsFromKeptTargets(SphinxPostTransform):
+    """Resolve ``{numref}`` references with Sphinx's own resolver
+    (``StandardDomain.resolve_xref``), given an environment whose ``get_doctree``
+    returns the targets of a page, each page loaded once per process (and the page
+    being resolved not at all), instead of the whole page loaded again for every
+    reference. The resolver reads nothing of that page but the target node, for its
+    type and its ids (the keys of the numbers Sphinx assigned). A reference it
+    cannot resolve is left to Sphinx's ``ReferencesResolver``, which runs next and
+    reports it as ever."""
+
+    default_priority = 9  # ReferencesResolver is 10
+
+    def run(self, **kwargs) -> None:
+        from sphinx import addnodes
+
+        domain = self.env.get_domain("std")
+        env = _EnvWithKeptTargets(self.env, self._kept_targets)
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            if node.get("refdomain") != "std" or node.get("reftype") != "numref":
+                continue
+            refdoc = node.setdefault("refdoc", self.env.docname)
+            new = domain.resolve_xref(env, refdoc, self.app.builder, "numref",
+                                      node["reftarget"], node, node[0].deepcopy())
+            if new is not None:
+                node.replace_self(new)
+
+    def _kept_targets(self, docname: str) -> _KeptTargets:
+        if docname == self.env.docname:  # the page being resolved
+            return _KeptTargets(self.document.ids)
+        kept = self.app.__dict__.setdefault("introdl_numref_targets", {})
+        if docname not in kept:
+            domain = self.env.get_domain("std")
+            wanted = {labelid for doc, labelid, *_ in
+                      [*domain.labels.values(), *domain.anonlabels.values()]
+                      if doc == docname}
+            ids = self.env.get_doctree(docname).ids
+            kept[docname] = _KeptTargets(
+                {i: _target_stand_in(ids[i]) for i in wanted if i in ids})
+        return kept[docname]
+
+
+def more_writers(app, builder) -> None:
+    """``write-started``: write with as many processes as ``-j`` says. Sphinx
+    writes with ``-j`` minus one (``Builder.write`` reads ``app.parallel``), keeping
+    a core for its main process, which resolves each page before a writer gets it.
+    In this book a writer's work per page (HTML, templates, code links) is several
+    times the resolving, so with ``-j 2`` one core sat idle for half the writing."""
+    if app.parallel > 1 and builder.format == "html" and \
+            not app.__dict__.get("introdl_more_writers"):
+        app.introdl_more_writers = True
+        app.parallel += 1
+
+
+_FINAL_COLLECTION_SKIPPED = []
+
+
+def skip_final_collection() -> None:
+    """When the process exits (``atexit``, which Python runs before its last
+    collection), move every object into Python's permanent generation
+    (``gc.freeze``), which that collection does not visit. It visited the million
+    objects a build leaves, for about 4 s after Sphinx had finished, to free
+    nothing that exiting does not free anyway. Only the exit is affected: a process
+    that builds the book several times (the tests) collects as ever in between."""
+    if not _FINAL_COLLECTION_SKIPPED:
+        import atexit
+        import gc
+
+        atexit.register(gc.freeze)
+        _FINAL_COLLECTION_SKIPPED.append(True)
+
+
 def setup(app):
     check_versions()
     register_bibtex_plugins()
@@ -597,6 +720,9 @@ def setup(app):
     app.add_post_transform(CachedSVGToPDF)
     app.connect("doctree-resolved", wait_for_figures)
     app.connect("build-finished", index_from_the_first_pass)
+    app.add_post_transform(NumrefsFromKeptTargets)
+    app.connect("write-started", more_writers)
+    skip_final_collection()
     # env_version: raised when the pages this extension writes change, so that a
     # build with an older _build/ writes every page again
     return {"version": "1.0", "env_version": 1, "parallel_read_safe": True,

@@ -37,6 +37,9 @@ def pdf() -> Path:
         # three LaTeX passes, not four (introdl_speed.index_from_the_first_pass)
         passes = re.findall(r"Run number (\d+) of rule '(?:pdf|xe)latex'", run.stdout)
         assert max(map(int, passes)) == 3, run.stdout[-3000:]
+        # the passes write XeTeX's intermediate file; the PDF is made once, at the
+        # end (build.py: LATEXMKOPTS=-xelatex)
+        assert re.findall(r"Run number (\d+) of rule 'xdvipdfmx'", run.stdout) == ["1"]
     return path
 
 
