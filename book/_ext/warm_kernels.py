@@ -65,7 +65,8 @@ SERVER_PID = os.getpid()
 ADDRESS_VARIABLE = "INTRODL_KERNEL_SERVER"
 #: What every chapter's kernel imports, in this order (ipykernel first: what the
 #: kernel itself needs; then what the chapters import).
-PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "numpy", "torch", "torch.nn",
+PRELOAD = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger",
+           "ipykernel.zmqshell", "numpy", "torch", "torch.nn",
            "torch.optim", "torch._dynamo", "matplotlib", "matplotlib.pyplot")
 #: What the server writes to its standard output once it listens.
 READY = b"listening\n"
