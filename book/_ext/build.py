@@ -256,8 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         # Sphinx's generated Makefile passes LATEXMKOPTS to latexmk; -xelatex (the
         # route its comment gives for latexmk 4.52b and later) makes the passes
         # write XeTeX's intermediate file and turns only the last one into the
-        # PDF, where every pass wrote a PDF (2 to 3 s each)
-        env.setdefault("LATEXMKOPTS", "-xelatex")
+        # PDF, where every pass wrote a PDF (2 to 3 s each); -r adds the book's
+        # settings (introdl.latexmkrc: two passes for a folder's first PDF, not
+        # three), named from _build/latex, where latexmk runs
+        env.setdefault("LATEXMKOPTS", "-xelatex -r ../../book/_ext/introdl.latexmkrc")
     with warm_kernel_server(args.builder, env):
         code = subprocess.run(sphinx_command(args.builder, extra, jobs),
                               env=env).returncode

@@ -400,7 +400,10 @@ def _toc_order(env):
 def fill_gallery(app, doctree, fromdoc):
     for placeholder in list(doctree.findall(gallery_node)):
         if app.builder.format == "latex":
-            placeholder.replace_self(nodes.raw("", r"\listoffigures", format="latex"))
+            # the PDF has the list of figures after its contents (_config.yml)
+            placeholder.replace_self(nodes.paragraph(text=(
+                "In this PDF the list of figures, with the page of each, is at the "
+                "front of the book, after the contents.")))
             continue
         grid = nodes.container(classes=["introdl-gallery"])
         for number, title, uri, figure in _figure_entries(app, fromdoc):

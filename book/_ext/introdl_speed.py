@@ -42,15 +42,14 @@ execution cache and the notebooks). It makes pages light, and the PDF build quic
   CairoSVG; the subclass here skips a figure whose PDF is already there and newer
   than its SVG (the library converts every figure on every build), and converts the
   others two at a time (``-j 2``).
-* **Three LaTeX passes, not four**, for the first PDF of a folder: see
-  ``index_from_the_first_pass``.
+* **Two LaTeX passes, not four**, for the first PDF of a folder: see
+  ``index_from_the_first_pass`` and ``book/_ext/introdl.latexmkrc``.
 * **Citations resolved without a search of every installed package.** pybtex finds
   a plugin by reading the entry points of every installed distribution (about 20 ms
   with this environment's 370), and sphinxcontrib-bibtex asks it for the plain-text
   backend once per citation it resolves: about 5 s of every build that writes the
   pages. The backend is registered once with pybtex's ``register_plugin``, which
   pybtex looks in first; it is the very class the entry point names.
-
 * **Numbered references without reading a chapter again for each.** Sphinx
   resolves ``{numref}`` by loading the target's whole page from disk, once per
   reference (122 in the book), in the one process that resolves every page; the
@@ -598,8 +597,9 @@ def index_from_the_first_pass(app, exception) -> None:
     table of contents grows by that line: here onto a new page, which moves the
     page of every label, so that a fourth pass was needed. With an empty index
     (the environment the index is made of, which puts the line into the table of
-    contents) the first pass already lists it, and three passes suffice. latexmk
-    replaces it after the first pass, as it would have made it."""
+    contents) the first pass already lists it, and three passes suffice (two with
+    ``book/_ext/introdl.latexmkrc``). latexmk replaces it after the first pass, as
+    it would have made it."""
     if exception is not None or app.builder.name != "latex":
         return
     for document in app.config.latex_documents:

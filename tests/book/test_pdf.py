@@ -34,9 +34,10 @@ def pdf() -> Path:
     path = LATEX / "introdl.pdf"
     assert path.exists()
     if first:
-        # three LaTeX passes, not four (introdl_speed.index_from_the_first_pass)
+        # two LaTeX passes, not four (introdl_speed.index_from_the_first_pass and
+        # book/_ext/introdl.latexmkrc; the page labels: test_page_labels)
         passes = re.findall(r"Run number (\d+) of rule '(?:pdf|xe)latex'", run.stdout)
-        assert max(map(int, passes)) == 3, run.stdout[-3000:]
+        assert max(map(int, passes)) == 2, run.stdout[-3000:]
         # the passes write XeTeX's intermediate file; the PDF is made once, at the
         # end (build.py: LATEXMKOPTS=-xelatex)
         assert re.findall(r"Run number (\d+) of rule 'xdvipdfmx'", run.stdout) == ["1"]
@@ -133,3 +134,34 @@ def test_no_page_is_left_blank(reader):
     blank = [number for number, page in enumerate(reader.pages, start=1)
              if not body(page)]
     assert not blank, f"pages with nothing but the running head and foot: {blank}"
+
+
+def roman(n: int) -> str:
+    numerals = [(10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for value, letters in numerals:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def test_page_labels_are_roman_for_the_contents_then_arabic_from_one(reader):
+    """The page numbers a PDF reader shows are the printed ones: the title page,
+    the contents in roman numerals, then the chapters from 1 (written from the
+    pass itself: _config.yml, latex_elements.preamble)."""
+    labels = reader.page_labels
+    contents = next(i for i, label in enumerate(labels[1:], 1) if label.isdigit()) - 1
+    assert contents >= 2
+    assert labels[1:1 + contents] == [roman(i) for i in range(1, contents + 1)]
+    assert labels[1 + contents:] == [str(i) for i in range(1, len(labels) - contents)]
+
+
+def test_the_list_of_figures_follows_the_contents(reader):
+    """In the front matter, where books have it (and where its growth after the
+    first pass moves no page of the chapters)."""
+    labels = reader.page_labels
+    page = next(i for i in range(1, 20)
+                if "list of figures" in reader.pages[i].extract_text().lower())
+    assert not labels[page].isdigit(), labels[page]
+    assert "The perceptron" in "".join(reader.pages[i].extract_text()
+                                       for i in range(page, page + 3))
