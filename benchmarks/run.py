@@ -216,6 +216,11 @@ def main() -> None:
     report(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+    if results.get("build", {}).get("chapters_s"):
+        # what a fresh clone's first build expects of each chapter, to read them in
+        # an order in which both processes finish together (introdl_book)
+        (ROOT / "book" / "_ext" / "chapter-seconds.json").write_text(json.dumps(
+            dict(sorted(results["build"]["chapters_s"].items())), indent=1) + "\n")
 
 
 if __name__ == "__main__":

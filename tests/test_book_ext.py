@@ -833,3 +833,32 @@ def test_the_last_collection_at_exit_skips_what_the_build_made():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert run.stdout.split("\n")[:2] == ["before exit 0", "at exit True"]
+
+
+def test_a_fresh_folder_expects_each_chapter_to_take_what_it_took_in_make_bench(
+        monkeypatch, tmp_path):
+    """No execution cache yet (a fresh clone): the chapters' times of the last
+    make bench order the reading; a chapter it does not know, or no file, takes
+    the default."""
+    from types import SimpleNamespace
+
+    import introdl_book
+
+    expected = tmp_path / "chapter-seconds.json"
+    expected.write_text(json.dumps({"book/a": 11.0, "book/b": 2.0}))
+    monkeypatch.setattr(introdl_book, "EXPECTED_SECONDS", expected)
+    monkeypatch.setattr(introdl_book, "_chapter_sources",
+                        lambda app: {"book/a", "book/b", "book/c"})
+    app = SimpleNamespace(env=SimpleNamespace(
+        mystnb_config=SimpleNamespace(execution_cache_path=str(tmp_path / "none")),
+        doc2path=lambda d: str(tmp_path / f"{d}.md")))
+    seconds = introdl_book._reading_seconds(app, ["book/a", "book/b", "book/c", "p"])
+    assert seconds == {"book/a": 11.0, "book/b": 2.0,
+                       "book/c": introdl_book.CHAPTER_SECONDS,
+                       "p": introdl_book.PAGE_SECONDS}
+    expected.unlink()
+    assert introdl_book._reading_seconds(app, ["book/a"]) == {
+        "book/a": introdl_book.CHAPTER_SECONDS}
+    # the file make bench leaves: every chapter of the book, in seconds
+    shipped = json.loads((ROOT / "book" / "_ext" / "chapter-seconds.json").read_text())
+    assert len(shipped) >= 23 and all(0 < v < 60 for v in shipped.values())

@@ -622,11 +622,24 @@ def check_pages_written(app, exception) -> None:
 #: What reading a page costs, in seconds, when nothing better is known: a chapter
 #: (executed) and any other page.
 CHAPTER_SECONDS, PAGE_SECONDS = 5.0, 0.5
+#: Each chapter's execution time in the last ``make bench`` (which writes this file):
+#: what a folder that never executed a chapter (a fresh clone) expects. It orders
+#: the reading only; a stale or missing figure changes no output.
+EXPECTED_SECONDS = Path(__file__).with_name("chapter-seconds.json")
+
+
+def _expected_seconds() -> dict[str, float]:
+    try:
+        saved = json.loads(EXPECTED_SECONDS.read_text())
+        return {docname: float(seconds) for docname, seconds in saved.items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 def _reading_seconds(app, docnames) -> dict[str, float]:
     """The time each page is expected to take to read: for a chapter, how long its
-    last cached execution took (jupyter-cache keeps it), else CHAPTER_SECONDS."""
+    last cached execution took (jupyter-cache keeps it), else how long it took in
+    the last ``make bench`` (EXPECTED_SECONDS), else CHAPTER_SECONDS."""
     known = {}
     try:
         from jupyter_cache import get_cache
@@ -639,8 +652,9 @@ def _reading_seconds(app, docnames) -> dict[str, float]:
     except Exception:  # no cache yet, or one it cannot read: the defaults serve
         known = {}
     chapters = _chapter_sources(app)
-    return {d: known.get(str(app.env.doc2path(d)), CHAPTER_SECONDS) if d in chapters
-            else PAGE_SECONDS for d in docnames}
+    expected = _expected_seconds()
+    return {d: known.get(str(app.env.doc2path(d)), expected.get(d, CHAPTER_SECONDS))
+            if d in chapters else PAGE_SECONDS for d in docnames}
 
 
 def _makespan(chunks: list[list[str]], seconds: dict[str, float],

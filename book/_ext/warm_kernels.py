@@ -148,12 +148,20 @@ def launch(argv: list[str]) -> int:
 def preload() -> None:
     """Import PRELOAD as a kernel would, with the backend ipykernel would set."""
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+    # the debugger ipykernel imports (debugpy) warns, when imported, that Python's
+    # frozen modules may hide breakpoints: true of every kernel, and said to the
+    # build's log once the server imports it; no kernel of the build debugs
+    quiet = "PYDEVD_DISABLE_FILE_VALIDATION" not in os.environ
+    if quiet:
+        os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
     if os.environ["MPLBACKEND"] == INLINE_BACKEND:
         del os.environ["MPLBACKEND"]  # the kernel's environment is the launcher's
+    if quiet:
+        del os.environ["PYDEVD_DISABLE_FILE_VALIDATION"]
 
 
 def start_server(address: str, env: dict) -> subprocess.Popen:
