@@ -682,14 +682,14 @@ class NumrefsFromKeptTargets(SphinxPostTransform):
                 node.replace_self(new)
 
     def _kept_targets(self, docname: str) -> _KeptTargets:
-        if docname == self.env.docname:  # the page being resolved
-            return _KeptTargets(self.document.ids)
+        domain = self.env.get_domain("std")
+        wanted = {labelid for doc, labelid, *_ in
+                  [*domain.labels.values(), *domain.anonlabels.values()]
+                  if doc == docname}
+        if docname == self.env.docname and wanted <= self.document.ids.keys():
+            return _KeptTargets(self.document.ids)  # the page being resolved
         kept = self.app.__dict__.setdefault("introdl_numref_targets", {})
         if docname not in kept:
-            domain = self.env.get_domain("std")
-            wanted = {labelid for doc, labelid, *_ in
-                      [*domain.labels.values(), *domain.anonlabels.values()]
-                      if doc == docname}
             ids = self.env.get_doctree(docname).ids
             kept[docname] = _KeptTargets(
                 {i: _target_stand_in(ids[i]) for i in wanted if i in ids})
