@@ -159,9 +159,10 @@ def test_page_labels_are_roman_for_the_contents_then_arabic_from_one(reader):
 def test_the_list_of_figures_follows_the_contents(reader):
     """In the front matter, where books have it (and where its growth after the
     first pass moves no page of the chapters)."""
+    def words(i: int) -> str:  # pypdf drops the spaces between some words
+        return "".join(reader.pages[i].extract_text().lower().split())
+
     labels = reader.page_labels
-    page = next(i for i in range(1, 20)
-                if "list of figures" in reader.pages[i].extract_text().lower())
+    page = next(i for i in range(1, 20) if "listoffigures" in words(i))
     assert not labels[page].isdigit(), labels[page]
-    assert "The perceptron" in "".join(reader.pages[i].extract_text()
-                                       for i in range(page, page + 3))
+    assert "theperceptron" in "".join(words(i) for i in range(page, page + 3))
